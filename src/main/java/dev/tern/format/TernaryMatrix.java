@@ -1,0 +1,39 @@
+package dev.tern.format;
+
+/** Ternary weights: W[r][perm[j]] = alpha[r,g] * t[r][j] + mu[r,g] with t in {-1,0,+1} (PT²-LLM, RTN ternary). */
+public record TernaryMatrix(int rows, int cols, int groupSize, byte[] codes, float[] alpha, float[] mu, int[] perm)
+        implements QuantizedMatrix {
+
+    public TernaryMatrix {
+        Checks.shape(rows, cols, groupSize, perm);
+        Checks.length("codes", codes.length, (long) rows * cols);
+        int groups = (cols + groupSize - 1) / groupSize;
+        Checks.length("alpha", alpha.length, (long) rows * groups);
+        Checks.length("mu", mu.length, (long) rows * groups);
+    }
+
+    @Override
+    public float[] dequantize() {
+        float[] w = new float[rows * cols];
+        int groups = groups();
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < cols; j++) {
+                int g = r * groups + j / groupSize;
+                w[r * cols + QuantizedMatrix.original(perm, j)] = alpha[g] * codes[r * cols + j] + mu[g];
+            }
+        }
+        return w;
+    }
+
+    /** Base-3 packing stores 5 trits per byte (1.6 bits); alpha and mu are f16. */
+    @Override
+    public long storageBits() {
+        long codeBytes = (long) rows * ((cols + 4) / 5);
+        return codeBytes * 8 + (long) rows * groups() * 32 + QuantizedMatrix.permBits(perm);
+    }
+
+    @Override
+    public String kind() {
+        return "ternary";
+    }
+}

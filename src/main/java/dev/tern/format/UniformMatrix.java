@@ -1,0 +1,39 @@
+package dev.tern.format;
+
+/** Uniform asymmetric k-bit weights (GPTQ baseline): W[r][perm[j]] = scale[r,g] * (q[r][j] - zero[r,g]). */
+public record UniformMatrix(int rows, int cols, int groupSize, int bits, byte[] codes, float[] scale, float[] zero,
+        int[] perm) implements QuantizedMatrix {
+
+    public UniformMatrix {
+        Checks.shape(rows, cols, groupSize, perm);
+        if (bits < 1 || bits > 8) throw new IllegalArgumentException("bits must be in 1..8, got " + bits);
+        Checks.length("codes", codes.length, (long) rows * cols);
+        int groups = (cols + groupSize - 1) / groupSize;
+        Checks.length("scale", scale.length, (long) rows * groups);
+        Checks.length("zero", zero.length, (long) rows * groups);
+    }
+
+    @Override
+    public float[] dequantize() {
+        float[] w = new float[rows * cols];
+        int groups = groups();
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < cols; j++) {
+                int g = r * groups + j / groupSize;
+                w[r * cols + QuantizedMatrix.original(perm, j)] = scale[g] * ((codes[r * cols + j] & 0xff) - zero[g]);
+            }
+        }
+        return w;
+    }
+
+    /** Codes at `bits` each; scale f16 and zero point at `bits` (as GPTQ stores it). */
+    @Override
+    public long storageBits() {
+        return (long) rows * cols * bits + (long) rows * groups() * (16 + bits) + QuantizedMatrix.permBits(perm);
+    }
+
+    @Override
+    public String kind() {
+        return "uniform";
+    }
+}
