@@ -1,0 +1,28 @@
+package dev.tern.model;
+
+/** Keys and values of past positions, per layer, [position][kvDim] row-major; layers are allocated on first use. */
+public final class KvCache {
+    private final float[][] keys, values;
+    private final int capacity, kvDim;
+
+    public KvCache(ModelConfig c, int capacity) {
+        this.capacity = capacity;
+        this.kvDim = c.kvDim();
+        keys = new float[c.numLayers()][];
+        values = new float[c.numLayers()][];
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    public float[] keys(int layer) {
+        if (keys[layer] == null) keys[layer] = new float[capacity * kvDim];
+        return keys[layer];
+    }
+
+    public float[] values(int layer) {
+        if (values[layer] == null) values[layer] = new float[capacity * kvDim];
+        return values[layer];
+    }
+}
