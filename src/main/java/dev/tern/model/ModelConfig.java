@@ -129,6 +129,38 @@ public record ModelConfig(
                 qkvBias, type.equals("qwen3"), scaling, c.path("bos_token_id").asInt(-1), eos);
     }
 
+    /** A Hugging Face-style config.json for this configuration (used when the source had none, e.g. llama2.c). */
+    public com.fasterxml.jackson.databind.node.ObjectNode toJson() {
+        var o = new ObjectMapper().createObjectNode();
+        o.putArray("architectures").add(modelType.equals("llama") ? "LlamaForCausalLM" : modelType);
+        o.put("model_type", modelType);
+        o.put("hidden_size", hiddenSize);
+        o.put("intermediate_size", intermediateSize);
+        o.put("num_hidden_layers", numLayers);
+        o.put("num_attention_heads", numHeads);
+        o.put("num_key_value_heads", numKvHeads);
+        o.put("head_dim", headDim);
+        o.put("vocab_size", vocabSize);
+        o.put("max_position_embeddings", maxPositions);
+        o.put("rope_theta", ropeTheta);
+        o.put("rms_norm_eps", rmsNormEps);
+        o.put("tie_word_embeddings", tiedEmbeddings);
+        o.put("attention_bias", qkvBias);
+        o.put("hidden_act", "silu");
+        o.put("bos_token_id", bosTokenId);
+        var eos = o.putArray("eos_token_id");
+        eosTokenIds.forEach(eos::add);
+        if (ropeScaling != null) {
+            var r = o.putObject("rope_scaling");
+            r.put("rope_type", "llama3");
+            r.put("factor", ropeScaling.factor());
+            r.put("low_freq_factor", ropeScaling.lowFreqFactor());
+            r.put("high_freq_factor", ropeScaling.highFreqFactor());
+            r.put("original_max_position_embeddings", ropeScaling.originalMaxPositions());
+        }
+        return o;
+    }
+
     private static int intField(JsonNode c, String name, String where, int dflt) {
         JsonNode n = c.get(name);
         if (n == null || n.isNull()) {

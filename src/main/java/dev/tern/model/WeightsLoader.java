@@ -10,15 +10,27 @@ public final class WeightsLoader {
     private final ModelConfig c;
     private final TensorSource src;
     private final LinearFactory linears;
+    private final java.util.function.Function<String, LinearOp> quantized;
 
-    private WeightsLoader(ModelConfig c, TensorSource src, LinearFactory linears) {
+    private WeightsLoader(ModelConfig c, TensorSource src, LinearFactory linears,
+            java.util.function.Function<String, LinearOp> quantized) {
         this.c = c;
         this.src = src;
         this.linears = linears;
+        this.quantized = quantized;
     }
 
     public static LlamaModel load(ModelConfig c, TensorSource src, LinearFactory linears) {
-        return new WeightsLoader(c, src, linears).load();
+        return new WeightsLoader(c, src, linears, name -> null).load();
+    }
+
+    /**
+     * As {@link #load(ModelConfig, TensorSource, LinearFactory)}, but a linear layer for which `quantized` returns
+     * non-null (given the layer prefix, e.g. "model.layers.0.self_attn.q_proj") uses that instead of a dense tensor.
+     */
+    public static LlamaModel load(ModelConfig c, TensorSource src, LinearFactory linears,
+            java.util.function.Function<String, LinearOp> quantized) {
+        return new WeightsLoader(c, src, linears, quantized).load();
     }
 
     private LlamaModel load() {
@@ -57,6 +69,14 @@ public final class WeightsLoader {
     }
 
     private LinearOp linear(String name, int out, int in) {
+        LinearOp q = quantized.apply(name.substring(0, name.length() - ".weight".length()));
+        if (q != null) {
+            if (q.outFeatures() != out || q.inFeatures() != in) {
+                throw new TernException("weights: quantized layer " + name + " is " + q.outFeatures() + "x" + q.inFeatures()
+                        + ", config implies " + out + "x" + in);
+            }
+            return q;
+        }
         return linears.create(tensor(name, out, in), out, in);
     }
 
