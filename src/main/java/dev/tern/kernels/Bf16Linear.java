@@ -1,0 +1,132 @@
+package dev.tern.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/** bf16 linear layer: weights stay 16-bit in memory and are widened to f32 in-register (shift / mask, no tables). */
+public final class Bf16Linear extends PanelLinear {
+    private static final VectorSpecies<Integer> SI = IntVector.SPECIES_PREFERRED;
+    /**
+     * Two bf16 per int: low half = row p*NR+i, high half = row p*NR+V+i. Widening is then one shift (low) and one
+     * AND (high) on the same loaded vector, with no cross-lane shuffles that a ShortVector→IntVector convert needs.
+     */
+    private final int[] wp;
+
+    /** w is [out][in] row-major bf16 bit patterns (upper 16 bits of an f32). */
+    public Bf16Linear(short[] w, int out, int in) {
+        super(out, in);
+        if ((long) out * in != w.length) throw new IllegalArgumentException("w has " + w.length + " != " + out + "x" + in);
+        if (SI.length() != V) throw new IllegalStateException("int and float species differ");
+        wp = new int[panels * in * V];
+        for (int p = 0; p < panels; p++) {
+            for (int i = 0; i < NR; i++) {
+                int o = p * NR + i;
+                if (o >= out) break;
+                int dst = p * in * V + (i % V), src = o * in, shift = i < V ? 0 : 16;
+                for (int k = 0; k < in; k++) wp[dst + k * V] |= (w[src + k] & 0xffff) << shift;
+            }
+        }
+    }
+
+    /** Round-to-nearest-even f32 → bf16 bits (NaN kept quiet). */
+    public static short toBf16(float f) {
+        int b = Float.floatToRawIntBits(f);
+        if ((b & 0x7fffffff) > 0x7f800000) return (short) ((b >>> 16) | 0x40);
+        return (short) ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16);
+    }
+
+    public static float fromBf16(short s) {
+        return Float.intBitsToFloat(s << 16);
+    }
+
+    public static short[] toBf16(float[] w) {
+        short[] s = new short[w.length];
+        for (int i = 0; i < w.length; i++) s[i] = toBf16(w[i]);
+        return s;
+    }
+
+    private static FloatVector lo(IntVector v) {
+        return v.lanewise(jdk.incubator.vector.VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    private static FloatVector hi(IntVector v) {
+        return v.and(0xffff0000).reinterpretAsFloats();
+    }
+
+    @Override
+    void gemvPanel(float[] x, int xo, int p, float[] y, int yo, int nValid) {
+        int[] wp = this.wp;
+        int base = p * in * V;
+        FloatVector z = FloatVector.zero(S);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
+        int k = 0;
+        for (; k + 4 <= in; k += 4) {
+            int b = base + k * V;
+            IntVector v0 = IntVector.fromArray(SI, wp, b);
+            IntVector v1 = IntVector.fromArray(SI, wp, b + V);
+            IntVector v2 = IntVector.fromArray(SI, wp, b + 2 * V);
+            IntVector v3 = IntVector.fromArray(SI, wp, b + 3 * V);
+            FloatVector x0 = FloatVector.broadcast(S, x[xo + k]);
+            FloatVector x1 = FloatVector.broadcast(S, x[xo + k + 1]);
+            FloatVector x2 = FloatVector.broadcast(S, x[xo + k + 2]);
+            FloatVector x3 = FloatVector.broadcast(S, x[xo + k + 3]);
+            a0 = lo(v0).fma(x0, a0);
+            a1 = hi(v0).fma(x0, a1);
+            a2 = lo(v1).fma(x1, a2);
+            a3 = hi(v1).fma(x1, a3);
+            a4 = lo(v2).fma(x2, a4);
+            a5 = hi(v2).fma(x2, a5);
+            a6 = lo(v3).fma(x3, a6);
+            a7 = hi(v3).fma(x3, a7);
+        }
+        for (; k < in; k++) {
+            IntVector v0 = IntVector.fromArray(SI, wp, base + k * V);
+            FloatVector x0 = FloatVector.broadcast(S, x[xo + k]);
+            a0 = lo(v0).fma(x0, a0);
+            a1 = hi(v0).fma(x0, a1);
+        }
+        put(a0.add(a2).add(a4.add(a6)), a1.add(a3).add(a5.add(a7)), y, yo, nValid, true);
+    }
+
+    @Override
+    void micro(float[] xp, int xo, int p, int k0, int kLen, float[] y, int yo, int mValid, int nValid, boolean first) {
+        int[] wp = this.wp;
+        int wo = (p * in + k0) * V;
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z,
+                c51 = z;
+        for (int k = 0; k < kLen; k++) {
+            IntVector v = IntVector.fromArray(SI, wp, wo + k * V);
+            FloatVector w0 = lo(v), w1 = hi(v);
+            int xi = xo + k * MR;
+            FloatVector b = FloatVector.broadcast(S, xp[xi]);
+            c00 = w0.fma(b, c00);
+            c01 = w1.fma(b, c01);
+            b = FloatVector.broadcast(S, xp[xi + 1]);
+            c10 = w0.fma(b, c10);
+            c11 = w1.fma(b, c11);
+            b = FloatVector.broadcast(S, xp[xi + 2]);
+            c20 = w0.fma(b, c20);
+            c21 = w1.fma(b, c21);
+            b = FloatVector.broadcast(S, xp[xi + 3]);
+            c30 = w0.fma(b, c30);
+            c31 = w1.fma(b, c31);
+            b = FloatVector.broadcast(S, xp[xi + 4]);
+            c40 = w0.fma(b, c40);
+            c41 = w1.fma(b, c41);
+            b = FloatVector.broadcast(S, xp[xi + 5]);
+            c50 = w0.fma(b, c50);
+            c51 = w1.fma(b, c51);
+        }
+        put(c00, c01, y, yo, nValid, first);
+        if (mValid > 1) put(c10, c11, y, yo + out, nValid, first);
+        if (mValid > 2) put(c20, c21, y, yo + 2 * out, nValid, first);
+        if (mValid > 3) put(c30, c31, y, yo + 3 * out, nValid, first);
+        if (mValid > 4) put(c40, c41, y, yo + 4 * out, nValid, first);
+        if (mValid > 5) put(c50, c51, y, yo + 5 * out, nValid, first);
+    }
+
+    @Override public long weightBytes() { return 4L * wp.length; }
+    @Override public String format() { return "bf16"; }
+}
