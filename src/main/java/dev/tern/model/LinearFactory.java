@@ -8,4 +8,16 @@ public interface LinearFactory {
     LinearOp create(float[] w, int out, int in);
 
     LinearFactory REFERENCE = ReferenceLinear::new;
+
+    LinearFactory F32 = dev.tern.kernels.DenseF32Linear::new;
+
+    LinearFactory BF16 = (w, out, in) -> new dev.tern.kernels.Bf16Linear(dev.tern.kernels.Bf16Linear.toBf16(w), out, in);
+
+    /** The runnable layer for a quantized matrix: packed multiplication-free kernels where Tern has them. */
+    static dev.tern.kernels.LinearOp quantized(dev.tern.format.QuantizedMatrix q) {
+        return switch (q) {
+            case dev.tern.format.UniformMatrix u -> new dev.tern.kernels.DenseF32Linear(u.dequantize(), u.rows(), u.cols());
+            default -> new dev.tern.kernels.DenseF32Linear(q.dequantize(), q.rows(), q.cols());
+        };
+    }
 }

@@ -1,0 +1,81 @@
+package dev.tern.bench;
+
+import dev.tern.model.KvCache;
+import dev.tern.model.LlamaModel;
+import dev.tern.model.Sampler;
+import dev.tern.model.Transformer;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+
+/**
+ * Prefill and decode throughput of several models measured alternately in one process (round-robin, best of N), so
+ * that a noisy shared machine slows every contender alike and the ratios stay fair.
+ */
+public final class ModelBench {
+    /** Throughput of one model: prompt tokens/s, generated tokens/s, and bytes of weights in memory. */
+    public record Result(String name, double prefillTps, double decodeTps, long weightBytes, long linearWeights, long linearBytes) {
+        public double bitsPerLinearWeight() {
+            return 8.0 * linearBytes / Math.max(1, linearWeights);
+        }
+    }
+
+    private ModelBench() {}
+
+    public static Map<String, Result> run(Map<String, LlamaModel> models, int promptTokens, int decodeTokens, int rounds,
+            long seed, Consumer<String> log) {
+        Map<String, double[]> best = new LinkedHashMap<>();
+        for (String k : models.keySet()) best.put(k, new double[2]);
+        // One untimed warm-up pass per model lets the JIT compile every kernel before timing starts.
+        for (var e : models.entrySet()) once(e.getValue(), promptTokens, Math.min(8, decodeTokens), seed);
+        for (int r = 0; r < rounds; r++) {
+            for (var e : models.entrySet()) {
+                double[] tps = once(e.getValue(), promptTokens, decodeTokens, seed);
+                double[] b = best.get(e.getKey());
+                b[0] = Math.max(b[0], tps[0]);
+                b[1] = Math.max(b[1], tps[1]);
+                log.accept(String.format("round %d  %-10s prefill %8.1f tok/s  decode %7.2f tok/s", r + 1, e.getKey(), tps[0], tps[1]));
+            }
+        }
+        Map<String, Result> out = new LinkedHashMap<>();
+        for (var e : models.entrySet()) {
+            LlamaModel m = e.getValue();
+            double[] b = best.get(e.getKey());
+            out.put(e.getKey(), new Result(e.getKey(), b[0], b[1], m.weightBytes(), m.linearWeightCount(), m.linearWeightBytes()));
+        }
+        return out;
+    }
+
+    /** One prefill of `promptTokens` seeded random tokens, then `decodeTokens` greedy steps; returns {prefill, decode} tokens/s. */
+    static double[] once(LlamaModel m, int promptTokens, int decodeTokens, long seed) {
+        int vocab = m.config().vocabSize(), hidden = m.config().hiddenSize();
+        int capacity = promptTokens + decodeTokens;
+        Transformer tf = new Transformer(m, capacity);
+        KvCache cache = tf.newCache(capacity);
+        SplittableRandom r = new SplittableRandom(seed);
+        int[] prompt = new int[promptTokens];
+        for (int i = 0; i < promptTokens; i++) prompt[i] = r.nextInt(vocab);
+        long t0 = System.nanoTime();
+        float[] h = tf.forward(prompt, 0, promptTokens, 0, cache);
+        float[] last = new float[hidden];
+        System.arraycopy(h, (promptTokens - 1) * hidden, last, 0, hidden);
+        int next = Sampler.argmax(tf.logits(last, 1), 0, vocab);
+        long t1 = System.nanoTime();
+        int[] one = new int[1];
+        for (int i = 0; i < decodeTokens; i++) {
+            one[0] = next;
+            next = Sampler.argmax(tf.logits(tf.forward(one, 0, 1, promptTokens + i, cache), 1), 0, vocab);
+        }
+        long t2 = System.nanoTime();
+        return new double[] {promptTokens / ((t1 - t0) / 1e9), decodeTokens / ((t2 - t1) / 1e9)};
+    }
+
+    /** Shapes (in, out) of the distinct linear layers of a model, for the matmul comparison. */
+    public static List<int[]> linearShapes(LlamaModel m) {
+        var c = m.config();
+        return List.of(new int[] {c.hiddenSize(), c.qDim()}, new int[] {c.hiddenSize(), c.kvDim()},
+                new int[] {c.hiddenSize(), c.intermediateSize()}, new int[] {c.intermediateSize(), c.hiddenSize()});
+    }
+}
