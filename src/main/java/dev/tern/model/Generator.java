@@ -40,19 +40,21 @@ public final class Generator {
         System.arraycopy(h, (ids.length - 1) * hidden, last, 0, hidden);
         float[] logits = tf.logits(last, 1);
         long t1 = System.nanoTime();
-        int pos = ids.length, prev = ids[ids.length - 1], generated = 0;
+        Tokenizer.StreamDecoder dec = tok.streamDecoder();
+        for (int id : ids) dec.next(id); // the prompt primes the decoder (leading-space rules) but is not printed
+        int pos = ids.length, generated = 0;
         int[] one = new int[1];
         while (generated < maxTokens) {
             int next = sampler.sample(logits, 0, vocab);
             if (tok.isEos(next) || next == tok.bosId()) break;
-            sink.accept(tok.decodeStreaming(prev, next));
+            sink.accept(dec.next(next));
             generated++;
-            prev = next;
             if (pos >= capacity || generated == maxTokens) break;
             one[0] = next;
             logits = tf.logits(tf.forward(one, 0, 1, pos, cache), 1);
             pos++;
         }
+        sink.accept(dec.flush());
         long t2 = System.nanoTime();
         return new Stats(ids.length, (t1 - t0) / 1e9, generated, (t2 - t1) / 1e9);
     }
