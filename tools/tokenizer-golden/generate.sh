@@ -17,6 +17,6 @@ node golden.mjs golden "$shared/models/tinystories-656k/tokenizer.json" \
   "$shared/models/tinystories-656k/tokenizer_config.json" "$tmp/texts-tinystories.json" "$res/golden-tinystories-656k.json"
 node golden.mjs golden "$res/bytelevel-tokenizer.json" "$res/bytelevel-tokenizer_config.json" \
   "$tmp/texts-bytelevel.json" "$res/golden-bytelevel.json"
-# Hand-built (see tokenizer/README.md) Llama-2-style tokenizer whose vocab has <0xXX> byte tokens.
+node golden.mjs sp "$res/sp-bytefallback-tokenizer.json" "$res/sp-bytefallback-tokenizer_config.json"
 node golden.mjs golden "$res/sp-bytefallback-tokenizer.json" "$res/sp-bytefallback-tokenizer_config.json" \
   "$tmp/texts-sp.json" "$res/golden-sp-bytefallback.json"

@@ -2,6 +2,7 @@
 // (@huggingface/tokenizers) as the independent reference implementation.
 //
 //   node golden.mjs train  <out tokenizer.json> <out tokenizer_config.json> <corpus files...>
+//   node golden.mjs sp     <out tokenizer.json> <out tokenizer_config.json>
 //   node golden.mjs golden <tokenizer.json> <tokenizer_config.json|-> <texts.json> <out.json>
 //
 // `train` learns a small byte-level BPE (GPT-2 byte map, Llama-3 split regex) so the byte-level code path can be
@@ -124,6 +125,42 @@ function train(outJson, outConfig, corpusFiles) {
   console.log(`trained ${merges.length} merges, vocab ${next}`);
 }
 
+// A tiny Llama-2-style tokenizer (Prepend/Replace normalizer, no pre-tokenizer, byte fallback with all 256 <0xXX>
+// tokens) for exercising byte-fallback encode/decode, which the real 656k model's vocab (no byte tokens) cannot.
+function sp(outJson, outConfig) {
+  const vocab = { "<unk>": 0, "<s>": 1, "</s>": 2 };
+  const put = (t) => { if (!(t in vocab)) vocab[t] = Object.keys(vocab).length; };
+  for (let b = 0; b < 256; b++) put(`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`);
+  for (const c of ["\u2581", "a", "d", "e", "h", "i", "l", "n", "o", "r", "s", "t", "w", ".", ",", "\u00e9", "\n"]) put(c);
+  const merges = ["\u2581 t", "h e", "\u2581t he", "l l", "e ll", "h ell", "hell o", "\u2581 w", "o r", "\u2581w or",
+    "\u2581wor l", "\u2581worl d", "\u2581 hello", "\u2581 a", "n d", "\u2581a nd", "\u2581 \u2581", "\u2581\u2581 \u2581\u2581", "e \u2581"];
+  for (const m of merges) {
+    const [a, b] = m.split(" ");
+    put(a);
+    put(b);
+    put(a + b);
+  }
+  const special = (id, content) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const bos = { SpecialToken: { id: "<s>", type_id: 0 } };
+  const tok = {
+    version: "1.0", truncation: null, padding: null,
+    added_tokens: [special(0, "<unk>"), special(1, "<s>"), special(2, "</s>")],
+    normalizer: { type: "Sequence", normalizers: [{ type: "Prepend", prepend: "\u2581" },
+      { type: "Replace", pattern: { String: " " }, content: "\u2581" }] },
+    pre_tokenizer: null,
+    post_processor: { type: "TemplateProcessing", single: [bos, { Sequence: { id: "A", type_id: 0 } }],
+      pair: [bos, { Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: "<s>", type_id: 1 } }, { Sequence: { id: "B", type_id: 1 } }],
+      special_tokens: { "<s>": { id: "<s>", ids: [1], tokens: ["<s>"] } } },
+    decoder: { type: "Sequence", decoders: [{ type: "Replace", pattern: { String: "\u2581" }, content: " " },
+      { type: "ByteFallback" }, { type: "Fuse" }, { type: "Strip", content: " ", start: 1, stop: 0 }] },
+    model: { type: "BPE", dropout: null, unk_token: "<unk>", continuing_subword_prefix: null, end_of_word_suffix: null,
+      fuse_unk: true, byte_fallback: true, ignore_merges: false, vocab, merges },
+  };
+  writeFileSync(outJson, JSON.stringify(tok, null, 1) + "\n");
+  writeFileSync(outConfig, JSON.stringify({ add_bos_token: true, add_eos_token: false, bos_token: "<s>", eos_token: "</s>",
+    unk_token: "<unk>", clean_up_tokenization_spaces: false, legacy: false, tokenizer_class: "LlamaTokenizer" }, null, 2) + "\n");
+}
+
 function golden(tokPath, configPath, textsPath, outPath) {
   const tokJson = JSON.parse(readFileSync(tokPath, "utf8"));
   const config = configPath === "-" ? {} : JSON.parse(readFileSync(configPath, "utf8"));
@@ -149,9 +186,11 @@ function golden(tokPath, configPath, textsPath, outPath) {
 
 const [mode, ...args] = process.argv.slice(2);
 if (mode === "train" && args.length >= 3) train(args[0], args[1], args.slice(2));
+else if (mode === "sp" && args.length === 2) sp(...args);
 else if (mode === "golden" && args.length === 4) golden(...args);
 else {
   console.error("usage: node golden.mjs train <tokenizer.json> <tokenizer_config.json> <corpus...>\n" +
+                "       node golden.mjs sp <tokenizer.json> <tokenizer_config.json>\n" +
                 "       node golden.mjs golden <tokenizer.json> <tokenizer_config.json|-> <texts.json> <out.json>");
   process.exit(2);
 }
