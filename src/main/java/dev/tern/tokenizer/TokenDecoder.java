@@ -3,9 +3,6 @@ package dev.tern.tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tern.TernException;
 import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -84,7 +81,7 @@ interface TokenDecoder {
         return t.substring(from, to);
     }
 
-    /** Byte tokens (&lt;0xAB&gt;) are fused with their neighbours into text; an invalid run yields one U+FFFD per byte. */
+    /** Runs of byte tokens (&lt;0xAB&gt;) become text; invalid bytes become U+FFFD. */
     private static List<String> byteFallback(List<String> tokens) {
         List<String> out = new ArrayList<>(tokens.size());
         ByteArrayOutputStream run = new ByteArrayOutputStream();
@@ -105,17 +102,10 @@ interface TokenDecoder {
         if (run.size() == 0) {
             return;
         }
-        byte[] bytes = run.toByteArray();
+        // Lossy like a streaming UTF-8 decoder (HF's Rust decoder instead turns a whole invalid run into one U+FFFD
+        // per byte). Local replacement keeps incremental decoding identical to one-shot decoding.
+        out.add(run.toString(StandardCharsets.UTF_8));
         run.reset();
-        try {
-            out.add(StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes))
-                    .toString());
-        } catch (CharacterCodingException e) {
-            out.add("\uFFFD".repeat(bytes.length));
-        }
     }
 
     /** The byte of a "&lt;0xAB&gt;" token, else -1. */
