@@ -41,7 +41,9 @@ public final class Generator {
         float[] logits = tf.logits(last, 1);
         long t1 = System.nanoTime();
         Tokenizer.StreamDecoder dec = tok.streamDecoder();
-        for (int id : ids) dec.next(id); // the prompt primes the decoder (leading-space rules) but is not printed
+        StringBuilder echo = new StringBuilder();
+        for (int id : ids) echo.append(dec.next(id)); // the prompt is echoed, so the output reads as one text
+        sink.accept(echo.toString());
         int pos = ids.length, generated = 0;
         int[] one = new int[1];
         while (generated < maxTokens) {
