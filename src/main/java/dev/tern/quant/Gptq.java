@@ -58,6 +58,11 @@ public final class Gptq {
             return new Options(128, 0.01, Order.SSR, 0, Propagation.BLOCK, true);
         }
 
+        /** The paper's uniform baseline: standard GPTQ, natural order, column-by-column, group 128. */
+        public static Options uniformBaseline() {
+            return new Options(128, 0.01, Order.NONE, 0, Propagation.COLUMN, true);
+        }
+
         public Options withOrder(Order o) {
             return new Options(blockSize, damp, o, seed, propagation, errorFeedback);
         }
