@@ -13,6 +13,17 @@ public final class Ptqtp {
 
     private Ptqtp() {}
 
+    /** How the first plane is initialised. */
+    public enum Init {
+        /** METHOD §5: t1 = sign(w), alpha1 = mean|w|. */
+        SIGN,
+        /**
+         * Not in METHOD: t1 = TWN trits (|w| > 0.75·mean|w|), alpha1 = mean |w| over them. Escapes the local minimum
+         * alpha1 ≈ alpha2 that SIGN falls into when the main plane has zeros.
+         */
+        TWN
+    }
+
     /** Observer of ‖w − ŵ‖² after every half-step (scales, then trits). */
     @FunctionalInterface
     public interface Trace {
@@ -24,12 +35,27 @@ public final class Ptqtp {
      * count.
      */
     public static int fitRow(float[] w, int wOff, int k, byte[] t1, byte[] t2, int tOff, double[] a, Trace trace) {
+        return fitRow(w, wOff, k, t1, t2, tOff, a, Init.SIGN, trace);
+    }
+
+    /** {@link #fitRow} with a choice of first-plane initialisation. */
+    public static int fitRow(float[] w, int wOff, int k, byte[] t1, byte[] t2, int tOff, double[] a, Init init,
+            Trace trace) {
+        double absSum = 0;
+        for (int j = 0; j < k; j++) absSum += Math.abs(w[wOff + j]);
+        double thr = init == Init.TWN ? Atq.DELTA_FACTOR * absSum / k : 0;
         double m1 = 0;
+        int cnt = 0;
         for (int j = 0; j < k; j++) {
-            t1[tOff + j] = (byte) Math.signum(w[wOff + j]);
-            m1 += Math.abs(w[wOff + j]);
+            float v = w[wOff + j];
+            byte s = Math.abs(v) > thr ? (byte) Math.signum(v) : 0;
+            t1[tOff + j] = s;
+            if (s != 0) {
+                m1 += Math.abs(v);
+                cnt++;
+            }
         }
-        double a1 = m1 / k, m2 = 0;
+        double a1 = init == Init.TWN ? (cnt == 0 ? 0 : m1 / cnt) : absSum / k, m2 = 0;
         for (int j = 0; j < k; j++) {
             double r = w[wOff + j] - a1 * t1[tOff + j];
             t2[tOff + j] = (byte) Math.signum(r);

@@ -4,6 +4,17 @@ import dev.tern.util.Parallel;
 
 /** {@link Ptqtp} as a data-free {@link GroupQuantizer} producing two trit-planes. */
 public final class PtqtpQuantizer implements GroupQuantizer {
+    private final Ptqtp.Init init;
+
+    /** METHOD §5 as written (sign init). */
+    public PtqtpQuantizer() {
+        this(Ptqtp.Init.SIGN);
+    }
+
+    public PtqtpQuantizer(Ptqtp.Init init) {
+        this.init = init;
+    }
+
     @Override
     public QuantFormat format() {
         return QuantFormat.TRITPLANE;
@@ -15,7 +26,7 @@ public final class PtqtpQuantizer implements GroupQuantizer {
         Parallel.forRange(rows, 8, (from, to) -> {
             double[] a = new double[2];
             for (int i = from; i < to; i++) {
-                Ptqtp.fitRow(w, i * cols, cols, b.codes(), b.codes2(), i * cols, a, null);
+                Ptqtp.fitRow(w, i * cols, cols, b.codes(), b.codes2(), i * cols, a, init, null);
                 float a1 = (float) a[0], a2 = (float) a[1];
                 b.p1()[i] = a1;
                 b.p2()[i] = a2;
@@ -53,6 +64,6 @@ public final class PtqtpQuantizer implements GroupQuantizer {
 
     @Override
     public String toString() {
-        return "ptqtp";
+        return "ptqtp(" + init + ")";
     }
 }
