@@ -45,7 +45,8 @@ public final class SgemmBench {
             MemorySegment nw = arena.allocateFrom(ValueLayout.JAVA_FLOAT, w);
             MemorySegment ny = arena.allocate(ValueLayout.JAVA_FLOAT, (long) tokens * out);
             double[] tf = new double[reps], tb = new double[reps], to = new double[reps];
-            for (int i = 0; i < 3; i++) { // warm-up: JIT and OpenBLAS thread start
+            long until = System.nanoTime() + 2_000_000_000L;
+            for (int i = 0; i < 3 || System.nanoTime() < until; i++) { // warm-up: C2 and OpenBLAS thread start
                 f32.apply(x, y, tokens);
                 bf16.apply(x, y, tokens);
                 if (blas) OpenBlas.linear(nx, nw, ny, tokens, in, out);

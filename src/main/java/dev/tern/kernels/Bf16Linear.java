@@ -90,41 +90,20 @@ public final class Bf16Linear extends PanelLinear {
     }
 
     @Override
-    void micro(float[] xp, int xo, int p, int k0, int kLen, float[] y, int yo, int mValid, int nValid, boolean first) {
+    float[] slice(int p, int k0, int kLen, float[] scratch) {
         int[] wp = this.wp;
-        int wo = (p * in + k0) * V;
-        FloatVector z = FloatVector.zero(S);
-        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z,
-                c51 = z;
+        int src = (p * in + k0) * V;
         for (int k = 0; k < kLen; k++) {
-            IntVector v = IntVector.fromArray(SI, wp, wo + k * V);
-            FloatVector w0 = lo(v), w1 = hi(v);
-            int xi = xo + k * MR;
-            FloatVector b = FloatVector.broadcast(S, xp[xi]);
-            c00 = w0.fma(b, c00);
-            c01 = w1.fma(b, c01);
-            b = FloatVector.broadcast(S, xp[xi + 1]);
-            c10 = w0.fma(b, c10);
-            c11 = w1.fma(b, c11);
-            b = FloatVector.broadcast(S, xp[xi + 2]);
-            c20 = w0.fma(b, c20);
-            c21 = w1.fma(b, c21);
-            b = FloatVector.broadcast(S, xp[xi + 3]);
-            c30 = w0.fma(b, c30);
-            c31 = w1.fma(b, c31);
-            b = FloatVector.broadcast(S, xp[xi + 4]);
-            c40 = w0.fma(b, c40);
-            c41 = w1.fma(b, c41);
-            b = FloatVector.broadcast(S, xp[xi + 5]);
-            c50 = w0.fma(b, c50);
-            c51 = w1.fma(b, c51);
+            IntVector v = IntVector.fromArray(SI, wp, src + k * V);
+            lo(v).intoArray(scratch, k * NR);
+            hi(v).intoArray(scratch, k * NR + V);
         }
-        put(c00, c01, y, yo, nValid, first);
-        if (mValid > 1) put(c10, c11, y, yo + out, nValid, first);
-        if (mValid > 2) put(c20, c21, y, yo + 2 * out, nValid, first);
-        if (mValid > 3) put(c30, c31, y, yo + 3 * out, nValid, first);
-        if (mValid > 4) put(c40, c41, y, yo + 4 * out, nValid, first);
-        if (mValid > 5) put(c50, c51, y, yo + 5 * out, nValid, first);
+        return scratch;
+    }
+
+    @Override
+    int sliceOffset(int p, int k0) {
+        return 0;
     }
 
     @Override public long weightBytes() { return 4L * wp.length; }

@@ -54,41 +54,13 @@ public final class DenseF32Linear extends PanelLinear {
     }
 
     @Override
-    void micro(float[] xp, int xo, int p, int k0, int kLen, float[] y, int yo, int mValid, int nValid, boolean first) {
-        float[] wp = this.wp;
-        int wo = (p * in + k0) * NR;
-        FloatVector z = FloatVector.zero(S);
-        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z,
-                c51 = z;
-        for (int k = 0; k < kLen; k++) {
-            FloatVector w0 = FloatVector.fromArray(S, wp, wo + k * NR);
-            FloatVector w1 = FloatVector.fromArray(S, wp, wo + k * NR + V);
-            int xi = xo + k * MR;
-            FloatVector b = FloatVector.broadcast(S, xp[xi]);
-            c00 = w0.fma(b, c00);
-            c01 = w1.fma(b, c01);
-            b = FloatVector.broadcast(S, xp[xi + 1]);
-            c10 = w0.fma(b, c10);
-            c11 = w1.fma(b, c11);
-            b = FloatVector.broadcast(S, xp[xi + 2]);
-            c20 = w0.fma(b, c20);
-            c21 = w1.fma(b, c21);
-            b = FloatVector.broadcast(S, xp[xi + 3]);
-            c30 = w0.fma(b, c30);
-            c31 = w1.fma(b, c31);
-            b = FloatVector.broadcast(S, xp[xi + 4]);
-            c40 = w0.fma(b, c40);
-            c41 = w1.fma(b, c41);
-            b = FloatVector.broadcast(S, xp[xi + 5]);
-            c50 = w0.fma(b, c50);
-            c51 = w1.fma(b, c51);
-        }
-        put(c00, c01, y, yo, nValid, first);
-        if (mValid > 1) put(c10, c11, y, yo + out, nValid, first);
-        if (mValid > 2) put(c20, c21, y, yo + 2 * out, nValid, first);
-        if (mValid > 3) put(c30, c31, y, yo + 3 * out, nValid, first);
-        if (mValid > 4) put(c40, c41, y, yo + 4 * out, nValid, first);
-        if (mValid > 5) put(c50, c51, y, yo + 5 * out, nValid, first);
+    float[] slice(int p, int k0, int kLen, float[] scratch) {
+        return wp;
+    }
+
+    @Override
+    int sliceOffset(int p, int k0) {
+        return (p * in + k0) * NR;
     }
 
     @Override public long weightBytes() { return 4L * wp.length; }

@@ -21,11 +21,11 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
     static final int NR = 2 * V;
     static final int MR = 6;
     /** KC * NR * 4 bytes = one weight micro-panel; 128 keeps it at half of a 32 KiB L1 for 512-bit vectors. */
-    static final int KC = Math.max(64, 4096 / NR);
-    /** Token tiles per work block: the packed x block (TB*MR*KC floats) stays in L2. */
-    static final int TB = 16;
+    static final int KC = Integer.getInteger("tern.kc", Math.max(64, 4096 / NR));
+    /** Max token tiles per work block: the packed x block (TB*MR*KC floats, 96 KiB) stays in L2. */
+    static final int TB_MAX = Integer.getInteger("tern.tb", 16);
     /** Panels per work block. */
-    static final int PB = 4;
+    static final int PB = Integer.getInteger("tern.pb", 4);
 
     final int out, in, panels;
     private float[] xpScratch = new float[0];
@@ -43,9 +43,14 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
     /** y[yo .. yo+nValid) = panel p times x[xo .. xo+in). */
     abstract void gemvPanel(float[] x, int xo, int p, float[] y, int yo, int nValid);
 
-    /** Accumulates an MR x NR tile over inputs [k0, k0+kLen); x tile starts at xp[xo] (k-major, MR per k). */
-    abstract void micro(float[] xp, int xo, int p, int k0, int kLen, float[] y, int yo, int mValid, int nValid,
-            boolean first);
+    /**
+     * The f32 weights of panel p, inputs [k0, k0+kLen), k-major with NR per k: either a view into the stored panel
+     * (returns the backing array, offset via {@link #sliceOffset}) or decoded into scratch (offset 0). Decoding a
+     * slice once per block and reusing it across TB token tiles keeps the conversion off the FMA critical path.
+     */
+    abstract float[] slice(int p, int k0, int kLen, float[] scratch);
+
+    abstract int sliceOffset(int p, int k0);
 
     @Override
     public final void apply(float[] x, float[] y, int tokens) {
@@ -78,24 +83,66 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
                 }
             }
         });
-        int pBlocks = (panels + PB - 1) / PB, tBlocks = (tiles + TB - 1) / TB;
+        // balanced token blocks: a ragged 6-tile block would reuse each weight micro-panel too few times
+        int tBlocks = (tiles + TB_MAX - 1) / TB_MAX, TB = (tiles + tBlocks - 1) / tBlocks;
+        int pBlocks = (panels + PB - 1) / PB;
         Parallel.forRange(pBlocks * tBlocks, 1, (a, b) -> {
             for (int item = a; item < b; item++) {
                 int pb = item / tBlocks, tb = item % tBlocks;
                 int p0 = pb * PB, p1 = Math.min(panels, p0 + PB);
                 int q0 = tb * TB, q1 = Math.min(tiles, q0 + TB);
+                float[] scratch = new float[KC * NR];
                 for (int k0 = 0; k0 < in; k0 += KC) {
                     int kLen = Math.min(KC, in - k0);
                     for (int p = p0; p < p1; p++) {
                         int nValid = Math.min(NR, out - p * NR);
+                        float[] wp = slice(p, k0, kLen, scratch);
+                        int wo = wp == scratch ? 0 : sliceOffset(p, k0);
                         for (int tile = q0; tile < q1; tile++) {
-                            micro(xp, (tile * in + k0) * MR, p, k0, kLen, y, tile * MR * out + p * NR,
-                                    Math.min(MR, tokens - tile * MR), nValid, k0 == 0);
+                            micro(wp, wo, xp, (tile * in + k0) * MR, kLen, y, tile * MR * out + p * NR,
+                                    Math.min(MR, tokens - tile * MR), nValid, k0 == 0, out);
                         }
                     }
                 }
             }
         });
+    }
+
+    /** MR x NR register tile over kLen inputs: 12 FMA accumulators, 2 weight loads + 6 broadcasts per k. */
+    static void micro(float[] wp, int wo, float[] xp, int xo, int kLen, float[] y, int yo, int mValid, int nValid,
+            boolean first, int out) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z,
+                c51 = z;
+        for (int k = 0; k < kLen; k++) {
+            FloatVector w0 = FloatVector.fromArray(S, wp, wo + k * NR);
+            FloatVector w1 = FloatVector.fromArray(S, wp, wo + k * NR + V);
+            int xi = xo + k * MR;
+            FloatVector b = FloatVector.broadcast(S, xp[xi]);
+            c00 = w0.fma(b, c00);
+            c01 = w1.fma(b, c01);
+            b = FloatVector.broadcast(S, xp[xi + 1]);
+            c10 = w0.fma(b, c10);
+            c11 = w1.fma(b, c11);
+            b = FloatVector.broadcast(S, xp[xi + 2]);
+            c20 = w0.fma(b, c20);
+            c21 = w1.fma(b, c21);
+            b = FloatVector.broadcast(S, xp[xi + 3]);
+            c30 = w0.fma(b, c30);
+            c31 = w1.fma(b, c31);
+            b = FloatVector.broadcast(S, xp[xi + 4]);
+            c40 = w0.fma(b, c40);
+            c41 = w1.fma(b, c41);
+            b = FloatVector.broadcast(S, xp[xi + 5]);
+            c50 = w0.fma(b, c50);
+            c51 = w1.fma(b, c51);
+        }
+        put(c00, c01, y, yo, nValid, first);
+        if (mValid > 1) put(c10, c11, y, yo + out, nValid, first);
+        if (mValid > 2) put(c20, c21, y, yo + 2 * out, nValid, first);
+        if (mValid > 3) put(c30, c31, y, yo + 3 * out, nValid, first);
+        if (mValid > 4) put(c40, c41, y, yo + 4 * out, nValid, first);
+        if (mValid > 5) put(c50, c51, y, yo + 5 * out, nValid, first);
     }
 
     /** Writes (or adds, unless first) one NR-wide row of accumulators, masking the ragged last panel. */

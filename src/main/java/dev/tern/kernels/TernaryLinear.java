@@ -1,0 +1,188 @@
+package dev.tern.kernels;
+
+import dev.tern.format.TernaryMatrix;
+import dev.tern.util.Parallel;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Ternary linear layer W[r][perm[j]] = α[r,g]·t[r][j] + μ[r,g], computed without multiplying weights by inputs.
+ *
+ * <p>Layouts and the trade-off (measured numbers in the kern branch report):
+ * <ul>
+ *   <li>{@link Layout#BASE3} (default): 5 trits per byte, groups padded to whole bytes: 26 B per 128 weights = 1.625
+ *       bit + f16 α, μ (0.25 bit) + i32 permutation (32/rows bit) ≈ 1.88 bit/weight for 2048→5632. Kernel: per-token
+ *       lookup tables of 5-input signed sums ({@link Base3Kernel}); one table add per 5 weights.
+ *   <li>{@link Layout#PLANES2}: nonzero + negative bit-planes, 2 bit + 0.25 = 2.25 bit/weight, over the 2.1-bit
+ *       budget, so it is not the default. Kernel: AVX-512 masked add/sub of the input vector per 16 weights. It only
+ *       exists to compare against; there is no way to get bit-planes under 2.1 bits with f16 α and μ per 128 (a
+ *       group of 256 is still 2.125), short of giving up the fixed-rate layout.
+ * </ul>
+ *
+ * <p>Layers that share an input and a permutation (q/k/v, gate/up) can gather once: call {@link #permute} and
+ * {@link #groupSums} on one layer, then {@link #applyPermuted} on each layer for which {@link #sharesInputLayout}.
+ */
+public final class TernaryLinear implements LinearOp {
+    /** Packed code layout. */
+    public enum Layout { BASE3, PLANES2 }
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
+    private final int out, in, groupSize, groups;
+    private final int[] perm;
+    private final Layout layout;
+    private final Base3Kernel base3;
+    // PLANES2 only
+    private final TernaryPacking.Planes planes;
+    private final short[] alpha, mu;
+    private final int wpg;
+
+    public TernaryLinear(TernaryMatrix m) {
+        this(m, Layout.BASE3);
+    }
+
+    public TernaryLinear(TernaryMatrix m, Layout layout) {
+        this.out = m.rows();
+        this.in = m.cols();
+        this.groupSize = m.groupSize();
+        this.groups = m.groups();
+        this.perm = m.perm() == null ? null : m.perm().clone();
+        this.layout = layout;
+        this.alpha = TernaryPacking.toF16(m.alpha());
+        this.mu = TernaryPacking.toF16(m.mu());
+        this.wpg = TernaryPacking.planeWordsPerGroup(groupSize);
+        if (layout == Layout.BASE3) {
+            byte[] packed = TernaryPacking.packBase3(m.codes(), out, in, groupSize);
+            base3 = new Base3Kernel(out, in, groupSize, new byte[][] {packed}, new short[][] {alpha}, mu);
+            planes = null;
+        } else {
+            base3 = null;
+            planes = TernaryPacking.packPlanes(m.codes(), out, in, groupSize);
+        }
+    }
+
+    @Override public int inFeatures() { return in; }
+    @Override public int outFeatures() { return out; }
+    public int groupSize() { return groupSize; }
+    public Layout layout() { return layout; }
+
+    /** True when other's permuted input and group sums are valid for this layer too. */
+    public boolean sharesInputLayout(TernaryLinear other) {
+        return in == other.in && groupSize == other.groupSize && Arrays.equals(perm, other.perm);
+    }
+
+    @Override
+    public long weightBytes() {
+        long codes = layout == Layout.BASE3 ? base3.residentBytes() - 2L * alpha.length - 2L * mu.length
+                : 8L * (planes.nonzero().length + planes.negative().length);
+        return codes + 2L * alpha.length + 2L * mu.length + (perm == null ? 0 : 4L * perm.length);
+    }
+
+    @Override
+    public String format() {
+        return layout == Layout.BASE3 ? "ternary-base3" : "ternary-2bit";
+    }
+
+    @Override
+    public void apply(float[] x, float[] y, int tokens) {
+        float[] xp = permute(x, tokens);
+        applyPermuted(xp, groupSums(xp, tokens), y, tokens);
+    }
+
+    /** x [tokens][in] gathered into stored column order (x itself when there is no permutation). */
+    public float[] permute(float[] x, int tokens) {
+        return permute(x, tokens, in, perm);
+    }
+
+    /** Per token, per group, the sum of the permuted input over the group's columns: the μ term's multiplier. */
+    public float[] groupSums(float[] xPermuted, int tokens) {
+        return groupSums(xPermuted, tokens, in, groupSize);
+    }
+
+    public void applyPermuted(float[] xPermuted, float[] groupSums, float[] y, int tokens) {
+        if (xPermuted.length < (long) tokens * in || y.length < (long) tokens * out) {
+            throw new IllegalArgumentException("x/y too short");
+        }
+        if (layout == Layout.BASE3) {
+            base3.apply(xPermuted, groupSums, y, tokens);
+        } else {
+            planesApply(xPermuted, groupSums, y, tokens);
+        }
+    }
+
+    static float[] permute(float[] x, int tokens, int in, int[] perm) {
+        if (perm == null) return x;
+        float[] xp = new float[tokens * in];
+        for (int t = 0; t < tokens; t++) {
+            int o = t * in;
+            for (int j = 0; j < in; j++) xp[o + j] = x[o + perm[j]];
+        }
+        return xp;
+    }
+
+    static float[] groupSums(float[] xp, int tokens, int in, int groupSize) {
+        int groups = TernaryPacking.groups(in, groupSize);
+        float[] gs = new float[tokens * groups];
+        for (int t = 0; t < tokens; t++) {
+            for (int g = 0; g < groups; g++) {
+                double s = 0;
+                int e = Math.min(in, (g + 1) * groupSize);
+                for (int j = g * groupSize; j < e; j++) s += xp[t * in + j];
+                gs[t * groups + g] = (float) s;
+            }
+        }
+        return gs;
+    }
+
+    // ---------------------------------------------------------------- PLANES2 kernel
+
+    private void planesApply(float[] xp, float[] gs, float[] y, int tokens) {
+        int stride = groups * wpg * 64;
+        // zero-padded per group so the vector loads never run past a group (padding bits are 0 in both planes)
+        float[] xpad = new float[stride];
+        for (int t = 0; t < tokens; t++) {
+            Arrays.fill(xpad, 0f);
+            for (int g = 0; g < groups; g++) {
+                int c0 = g * groupSize, len = Math.min(groupSize, in - c0);
+                System.arraycopy(xp, t * in + c0, xpad, g * wpg * 64, len);
+            }
+            int tt = t;
+            Parallel.forRange(out, 64, (r0, r1) -> planesRows(xpad, gs, tt * groups, y, tt * out, r0, r1));
+        }
+    }
+
+    private void planesRows(float[] xpad, float[] gs, int go, float[] y, int yo, int r0, int r1) {
+        long[] nz = planes.nonzero(), ng = planes.negative();
+        long laneMask = L == 64 ? -1L : (1L << L) - 1;
+        float[] lanes = new float[L];
+        for (int r = r0; r < r1; r++) {
+            FloatVector yv = FloatVector.zero(S);
+            float m = 0f;
+            for (int g = 0; g < groups; g++) {
+                FloatVector acc = FloatVector.zero(S);
+                int w0 = (r * groups + g) * wpg;
+                for (int w = 0; w < wpg; w++) {
+                    long n = nz[w0 + w], s = ng[w0 + w], p = n & ~s;
+                    int xo = (g * wpg + w) * 64;
+                    for (int q = 0; q < 64; q += L) {
+                        FloatVector xv = FloatVector.fromArray(S, xpad, xo + q);
+                        VectorMask<Float> pm = VectorMask.fromLong(S, (p >>> q) & laneMask);
+                        VectorMask<Float> nm = VectorMask.fromLong(S, (s >>> q) & laneMask);
+                        acc = acc.add(xv, pm).sub(xv, nm);
+                    }
+                }
+                int pi = r * groups + g;
+                yv = acc.fma(FloatVector.broadcast(S, Float.float16ToFloat(alpha[pi])), yv);
+                m += Float.float16ToFloat(mu[pi]) * gs[go + g];
+            }
+            // reduceLanes(ADD) may associate differently when JIT-compiled than when interpreted: sum in lane order
+            yv.intoArray(lanes, 0);
+            float sum = m;
+            for (int i = 0; i < L; i++) sum += lanes[i];
+            y[yo + r] = sum;
+        }
+    }
+}

@@ -1,0 +1,125 @@
+package dev.tern.kernels;
+
+/**
+ * Packs ternary codes (one byte per weight in {-1,0,1}, rows x cols, stored column order) into the two kernel
+ * layouts, and back.
+ *
+ * <p>Both layouts pad every group to a whole number of code units, so a unit never straddles a group boundary and
+ * the per-group scale can be applied to a clean partial sum; the padding trits are 0 and cost
+ * {@code (ceil(g/5)*5 - g)} trits per group (2 of 130 for g = 128).
+ *
+ * <ul>
+ *   <li>BASE3: 5 trits per byte, byte = sum (t_k + 1) * 3^k, k = 0..4 over consecutive stored columns (values
+ *       0..242). Row r, group g, chunk c lives at {@code r * base3RowBytes + g * ceil(groupSize/5) + c}.
+ *   <li>PLANES2: two bit-planes per group of 64-column words: nonzero (bit set when t != 0) and negative (bit set when
+ *       t == -1). Word w of group g in row r lives at {@code (r * groups + g) * planeWordsPerGroup + w}.
+ * </ul>
+ */
+public final class TernaryPacking {
+    private TernaryPacking() {}
+
+    public static int groups(int cols, int groupSize) {
+        return (cols + groupSize - 1) / groupSize;
+    }
+
+    /** Bytes per base-3 group (full group). */
+    public static int base3ChunksPerGroup(int groupSize) {
+        return (groupSize + 4) / 5;
+    }
+
+    /** Bytes per packed row: full groups plus a possibly shorter last group. */
+    public static int base3RowBytes(int cols, int groupSize) {
+        int full = cols / groupSize, rem = cols % groupSize;
+        return full * base3ChunksPerGroup(groupSize) + (rem + 4) / 5;
+    }
+
+    public static byte[] packBase3(byte[] codes, int rows, int cols, int groupSize) {
+        int rowBytes = base3RowBytes(cols, groupSize), cpg = base3ChunksPerGroup(groupSize);
+        byte[] out = new byte[rows * rowBytes];
+        for (int r = 0; r < rows; r++) {
+            for (int g0 = 0, g = 0; g0 < cols; g0 += groupSize, g++) {
+                int len = Math.min(groupSize, cols - g0);
+                for (int c = 0; c * 5 < len; c++) {
+                    int v = 0;
+                    for (int k = 4; k >= 0; k--) {
+                        int j = c * 5 + k;
+                        int t = j < len ? codes[r * cols + g0 + j] : 0;
+                        if (t < -1 || t > 1) throw new IllegalArgumentException("code " + t + " not ternary");
+                        v = v * 3 + (t + 1);
+                    }
+                    out[r * rowBytes + g * cpg + c] = (byte) v;
+                }
+            }
+        }
+        return out;
+    }
+
+    public static byte[] unpackBase3(byte[] packed, int rows, int cols, int groupSize) {
+        int rowBytes = base3RowBytes(cols, groupSize), cpg = base3ChunksPerGroup(groupSize);
+        byte[] codes = new byte[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            for (int g0 = 0, g = 0; g0 < cols; g0 += groupSize, g++) {
+                int len = Math.min(groupSize, cols - g0);
+                for (int c = 0; c * 5 < len; c++) {
+                    int v = packed[r * rowBytes + g * cpg + c] & 0xff;
+                    for (int k = 0; k < 5; k++, v /= 3) {
+                        int j = c * 5 + k;
+                        if (j < len) codes[r * cols + g0 + j] = (byte) (v % 3 - 1);
+                    }
+                }
+            }
+        }
+        return codes;
+    }
+
+    public static int planeWordsPerGroup(int groupSize) {
+        return (groupSize + 63) / 64;
+    }
+
+    /** Nonzero and negative bit-planes, each rows * groups * planeWordsPerGroup longs. */
+    public record Planes(long[] nonzero, long[] negative) {}
+
+    public static Planes packPlanes(byte[] codes, int rows, int cols, int groupSize) {
+        int groups = groups(cols, groupSize), wpg = planeWordsPerGroup(groupSize);
+        long[] nz = new long[rows * groups * wpg], neg = new long[nz.length];
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < cols; j++) {
+                int t = codes[r * cols + j];
+                if (t < -1 || t > 1) throw new IllegalArgumentException("code " + t + " not ternary");
+                int g = j / groupSize, jj = j % groupSize;
+                int w = (r * groups + g) * wpg + jj / 64;
+                long bit = 1L << (jj % 64);
+                if (t != 0) nz[w] |= bit;
+                if (t < 0) neg[w] |= bit;
+            }
+        }
+        return new Planes(nz, neg);
+    }
+
+    public static byte[] unpackPlanes(Planes p, int rows, int cols, int groupSize) {
+        int groups = groups(cols, groupSize), wpg = planeWordsPerGroup(groupSize);
+        byte[] codes = new byte[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < cols; j++) {
+                int g = j / groupSize, jj = j % groupSize;
+                int w = (r * groups + g) * wpg + jj / 64;
+                long bit = 1L << (jj % 64);
+                codes[r * cols + j] = (byte) ((p.nonzero()[w] & bit) == 0 ? 0 : (p.negative()[w] & bit) != 0 ? -1 : 1);
+            }
+        }
+        return codes;
+    }
+
+    /** f32 → f16 bits per element (round to nearest even), for the per-group parameters. */
+    public static short[] toF16(float[] a) {
+        short[] s = new short[a.length];
+        for (int i = 0; i < a.length; i++) s[i] = Float.floatToFloat16(a[i]);
+        return s;
+    }
+
+    public static float[] fromF16(short[] s) {
+        float[] a = new float[s.length];
+        for (int i = 0; i < s.length; i++) a[i] = Float.float16ToFloat(s[i]);
+        return a;
+    }
+}
