@@ -34,6 +34,10 @@ class PerfCheck {
             Gptq.quantize(w, n, m, h, AtqQuantizer.full(), Gptq.Options.defaults());
             System.out.printf("pt2 (ATQ+ITF+AGA, SSR, block): %.2f s%n", (System.nanoTime() - a) / 1e9);
             a = System.nanoTime();
+            Gptq.quantize(w, n, m, h, AtqQuantizer.full(),
+                    Gptq.Options.defaults().withPropagation(Gptq.Propagation.COLUMN));
+            System.out.printf("pt2 (SSR, column): %.2f s%n", (System.nanoTime() - a) / 1e9);
+            a = System.nanoTime();
             Gptq.quantize(w, n, m, h, new UniformQuantizer(2), Gptq.Options.uniformBaseline());
             System.out.printf("uniform 2-bit GPTQ (none, column): %.2f s%n", (System.nanoTime() - a) / 1e9);
         }
