@@ -301,14 +301,17 @@ public final class Gptq {
          * U_jl = L_lj): quantize column j with the block-start parameters, then push (w_j − q_j)/U_jj into columns l > j.
          */
         void columnPass(QuantizedBlock qb, float[] wb, double[] l, int n, int k) {
+            float[] u = new float[k * k]; // U = Lᵀ, row-contiguous so the inner update is a plain axpy
+            for (int j = 0; j < k; j++) for (int c = j; c < k; c++) u[j * k + c] = (float) l[c * k + j];
             Parallel.forRange(n, 16, (from, to) -> {
                 float[] row = new float[k];
                 for (int i = from; i < to; i++) {
                     System.arraycopy(wb, i * k, row, 0, k);
                     for (int j = 0; j < k; j++) {
                         float qv = q.requantize(qb, i, j, row[j]);
-                        double err = (row[j] - qv) / l[j * k + j];
-                        for (int c = j + 1; c < k; c++) row[c] -= (float) (err * l[c * k + j]);
+                        float err = (row[j] - qv) / u[j * k + j];
+                        int uj = j * k;
+                        for (int c = j + 1; c < k; c++) row[c] -= err * u[uj + c];
                     }
                 }
             });

@@ -22,8 +22,13 @@ class SanityTest {
         double rtnAsym = err(w, n, m, h, new RtnTernaryQuantizer(true), noGptq);
         double atqOnly = err(w, n, m, h, AtqQuantizer.full(), noGptq);
         double atqGptqNoReorder = err(w, n, m, h, AtqQuantizer.full(), Gptq.Options.defaults().withOrder(Gptq.Order.NONE));
-        String msg = String.format("pt2=%.4g rtnSym=%.4g rtnAsym=%.4g atqOnly=%.4g atqGptqNone=%.4g", pt2, rtnSym,
-                rtnAsym, atqOnly, atqGptqNoReorder);
+        double pt2Column = err(w, n, m, h, AtqQuantizer.full(),
+                Gptq.Options.defaults().withPropagation(Gptq.Propagation.COLUMN));
+        double atqGptqAct = err(w, n, m, h, AtqQuantizer.full(), Gptq.Options.defaults().withOrder(Gptq.Order.ACT_ORDER));
+        double uni2 = err(w, n, m, h, new UniformQuantizer(2), Gptq.Options.uniformBaseline());
+        String msg = String.format(
+                "pt2=%.4g pt2Column=%.4g rtnSym=%.4g rtnAsym=%.4g atqOnly=%.4g atqGptqNone=%.4g atqGptqAct=%.4g uni2=%.4g",
+                pt2, pt2Column, rtnSym, rtnAsym, atqOnly, atqGptqNoReorder, atqGptqAct, uni2);
         System.out.println(msg);
         assertTrue(pt2 < rtnSym && pt2 < rtnAsym, msg);
         assertTrue(pt2 < atqOnly, msg);
