@@ -5,12 +5,11 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** Entry point of the `tern` command line: dispatches to the subcommands and turns user errors into one line. */
-@Command(name = "tern", mixinStandardHelpOptions = true, version = "tern " + Main.VERSION,
+@Command(name = "tern", mixinStandardHelpOptions = true, version = "tern " + Versions.VERSION,
         description = "Post-training ternarization (PT²-LLM, PTQTP) and fast ternary inference for LLaMA-family models.",
         subcommands = {QuantizeCommand.class, EvalCommand.class, GenerateCommand.class, BenchCommand.class,
                 InspectCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
-    public static final String VERSION = "0.1.0";
 
     public static void main(String[] args) {
         System.exit(run(args));

@@ -1,14 +1,80 @@
 package dev.tern.cli;
 
-import dev.tern.TernException;
+import dev.tern.model.ModelLoader;
+import dev.tern.quant.LayerPipeline;
+import dev.tern.quant.QuantMethod;
+import dev.tern.quant.QuantizeJob;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
-/** `tern quantize` (not built yet). */
-@Command(name = "quantize", mixinStandardHelpOptions = true, description = "Not built yet.")
+/** `tern quantize`: post-training quantization of a model folder into a Tern checkpoint. */
+@Command(name = "quantize", mixinStandardHelpOptions = true,
+        description = "Quantize a model (PT²-LLM by default) into a Tern checkpoint folder.")
 final class QuantizeCommand implements Callable<Integer> {
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "DIR|REPO", description = "Source model folder or Hugging Face repo id.")
+    String model;
+
+    @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "Output folder for the Tern checkpoint.")
+    Path out;
+
+    @Option(names = "--method", defaultValue = "pt2", description = "pt2 (default), atq, rtn-ternary, rtn-twn, gptq, ptqtp.")
+    String method;
+
+    @Option(names = "--bits", defaultValue = "2", description = "Bits for --method gptq (2..8, default ${DEFAULT-VALUE}).")
+    int bits;
+
+    @Option(names = "--group", defaultValue = "128", description = "Columns per group = GPTQ block (default ${DEFAULT-VALUE}).")
+    int group;
+
+    @Option(names = "--no-itf", description = "Ablation: skip Iterative Ternary Fitting.")
+    boolean noItf;
+
+    @Option(names = "--no-aga", description = "Ablation: skip Activation-aware Grid Alignment.")
+    boolean noAga;
+
+    @Option(names = "--order", paramLabel = "ORDER", description = "Column order: ssr (pt2 default), none, act-order, random.")
+    String order;
+
+    @Option(names = "--propagation", paramLabel = "P", description = "Error feedback inside a block: block (pt2 default) or column (gptq default).")
+    String propagation;
+
+    @Option(names = "--gptq", description = "With --method ptqtp: run the two-plane quantizer inside GPTQ with error compensation.")
+    boolean ptqtpGptq;
+
+    @Option(names = "--nsamples", defaultValue = "128", description = "Calibration windows (default ${DEFAULT-VALUE}).")
+    int nsamples;
+
+    @Option(names = "--seqlen", description = "Calibration window length (default min(2048, model context)).")
+    Integer seqlen;
+
+    @Option(names = "--calib", defaultValue = "wikitext2", paramLabel = "NAME|FILE", description = "wikitext2 (default), tinystories, or a text file.")
+    String calib;
+
+    @Option(names = "--seed", defaultValue = "0")
+    long seed;
+
+    @Option(names = "--damp", defaultValue = "0.01", description = "Hessian dampening λ (default ${DEFAULT-VALUE}).")
+    double damp;
+
+    @Option(names = "--export-dequantized", paramLabel = "DIR", description = "Also write a plain float safetensors model there.")
+    Path exportDequantized;
+
     @Override
     public Integer call() {
-        throw new TernException("quantize is not built yet");
+        QuantMethod m = QuantMethod.of(method, bits, group, !noItf, !noAga, order, propagation, ptqtpGptq, seed, damp);
+        Path dir = ModelLoader.resolve(model);
+        QuantizeJob.Summary s = QuantizeJob.run(new QuantizeJob.Settings(dir, out, m, nsamples, seqlen, calib, seed,
+                exportDequantized, System.console() != null), line -> System.err.println("tern: " + line));
+        LayerPipeline.Result r = s.result();
+        System.out.printf("wrote       %s%n", s.out());
+        System.out.printf("method      %s%n", m.describe());
+        System.out.printf("bits/weight %.3f over %d quantized weights (codes + scales + offsets + permutation)%n", s.quantBitsPerWeight(), s.quantWeights());
+        System.out.printf("file        %.3f bits per parameter (whole model.safetensors)%n", s.fileBitsPerParam());
+        System.out.printf("time        %.1f s%n", r.seconds());
+        System.out.printf("peak heap   %.1f MiB%n", r.peakHeapBytes() / 1048576.0);
+        return 0;
     }
 }

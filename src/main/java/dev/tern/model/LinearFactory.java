@@ -16,8 +16,10 @@ public interface LinearFactory {
     /** The runnable layer for a quantized matrix: packed multiplication-free kernels where Tern has them. */
     static dev.tern.kernels.LinearOp quantized(dev.tern.format.QuantizedMatrix q) {
         return switch (q) {
+            case dev.tern.format.TernaryMatrix t -> new dev.tern.kernels.TernaryLinear(t);
+            case dev.tern.format.TritPlaneMatrix t -> new dev.tern.kernels.TritPlaneLinear(t);
+            // The uniform k-bit GPTQ baseline is evaluated for quality only, so it runs dequantized.
             case dev.tern.format.UniformMatrix u -> new dev.tern.kernels.DenseF32Linear(u.dequantize(), u.rows(), u.cols());
-            default -> new dev.tern.kernels.DenseF32Linear(q.dequantize(), q.rows(), q.cols());
         };
     }
 }

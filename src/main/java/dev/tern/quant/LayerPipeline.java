@@ -1,0 +1,167 @@
+package dev.tern.quant;
+
+import dev.tern.TernException;
+import dev.tern.format.F16;
+import dev.tern.format.QuantizedMatrix;
+import dev.tern.io.TensorSource;
+import dev.tern.kernels.DenseF32Linear;
+import dev.tern.kernels.LinearOp;
+import dev.tern.model.KvCache;
+import dev.tern.model.LayerWeights;
+import dev.tern.model.LlamaModel;
+import dev.tern.model.ModelConfig;
+import dev.tern.model.Transformer;
+import dev.tern.util.Progress;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Layer-wise post-training quantization (METHOD.md §3): block by block, the calibration activations (already through
+ * the quantized earlier blocks) run through the block in full precision while the inputs of its linear layers are
+ * accumulated into one Hessian per shared input; the seven layers are quantized; then the block is re-run with the
+ * quantized weights to produce the next block's inputs. Only one block's f32 weights are held at a time.
+ */
+public final class LayerPipeline {
+    /** Outcome: quantized layers by prefix ("model.layers.0.self_attn.q_proj"), wall time and peak heap. */
+    public record Result(Map<String, QuantizedMatrix> layers, double seconds, long peakHeapBytes) {}
+
+    /** Called after each finished block (for resumable runs); may be null. */
+    public interface BlockListener {
+        void finished(int layer, Map<String, QuantizedMatrix> blockLayers, float[][] activations);
+    }
+
+    private static final Transformer.Site[] SITE_OF = {
+        Transformer.Site.QKV, Transformer.Site.QKV, Transformer.Site.QKV, Transformer.Site.O,
+        Transformer.Site.GATE_UP, Transformer.Site.GATE_UP, Transformer.Site.DOWN
+    };
+
+    private final ModelConfig c;
+    private final TensorSource src;
+    private final QuantMethod method;
+    private final Consumer<String> log;
+
+    public LayerPipeline(ModelConfig c, TensorSource src, QuantMethod method, Consumer<String> log) {
+        this.c = c;
+        this.src = src;
+        this.method = method;
+        this.log = log;
+    }
+
+    /**
+     * Quantizes every block from `startLayer` on. calibration may be null for data-free methods. `activations` are the
+     * inputs of block `startLayer` per window (null: embed the calibration windows), used when resuming.
+     */
+    public Result run(Calibration calibration, int startLayer, float[][] activations, boolean progress, BlockListener listener) {
+        long t0 = System.nanoTime();
+        resetPeaks();
+        Map<String, QuantizedMatrix> out = new LinkedHashMap<>();
+        boolean calibrate = !method.dataFree();
+        if (calibrate && calibration == null) throw new IllegalArgumentException("method " + method.name() + " needs calibration data");
+        int L = calibrate ? calibration.seqlen() : 0;
+        float[] emb = null;
+        Transformer tf = null;
+        KvCache cache = null;
+        float[][] x = activations;
+        if (calibrate) {
+            emb = src.floats("model.embed_tokens.weight");
+            LlamaModel shell = new LlamaModel(c, emb, new LayerWeights[c.numLayers()], null, null);
+            tf = new Transformer(shell, L);
+            cache = tf.newCache(L);
+            if (x == null) {
+                x = new float[calibration.windows().length][];
+                for (int s = 0; s < x.length; s++) x[s] = tf.embed(calibration.windows()[s], 0, L);
+            }
+        }
+        int total = (c.numLayers() - startLayer) * 7;
+        try (Progress p = Progress.start("quantize", total, "layers", progress)) {
+            for (int l = startLayer; l < c.numLayers(); l++) {
+                String prefix = "model.layers." + l + ".";
+                float[][] w = new float[7][];
+                int[][] shape = shapes();
+                for (int i = 0; i < 7; i++) w[i] = src.floats(prefix + LayerWeights.LINEAR_NAMES[i] + ".weight");
+                LayerWeights fp = layerWeights(prefix, w, shape);
+                Map<Transformer.Site, HessianAccumulator> hs = new LinkedHashMap<>();
+                if (calibrate) {
+                    p.message("block " + l + ": calibration pass");
+                    for (Transformer.Site s : Transformer.Site.values()) hs.put(s, new HessianAccumulator(siteDim(s)));
+                    for (float[] xs : x) {
+                        float[] copy = xs.clone();
+                        tf.block(l, fp, copy, L, 0, cache, (layer, site, in, n) -> hs.get(site).add(in, n));
+                    }
+                }
+                Map<String, QuantizedMatrix> block = new LinkedHashMap<>();
+                LinearOp[] q = new LinearOp[7];
+                Map<Transformer.Site, double[]> hcache = new LinkedHashMap<>();
+                for (int i = 0; i < 7; i++) {
+                    String name = LayerWeights.LINEAR_NAMES[i];
+                    p.message("block " + l + ": " + name);
+                    double[] h = null;
+                    if (calibrate) h = hcache.computeIfAbsent(SITE_OF[i], s -> hs.get(s).hessian());
+                    QuantizedLayer ql = Gptq.quantize(w[i], shape[i][0], shape[i][1], h, method.quantizer(), method.options());
+                    QuantizedMatrix qm = F16.roundParams(ql.matrix());
+                    block.put(prefix + name, qm);
+                    // Later blocks must see exactly what the checkpoint will compute: the f16-rounded parameters.
+                    q[i] = new DenseF32Linear(qm.dequantize(), shape[i][0], shape[i][1]);
+                    w[i] = null;
+                    p.step();
+                }
+                hcache.clear();
+                hs.clear();
+                if (calibrate) {
+                    LayerWeights qw = fp.withLinears(q);
+                    for (float[] xs : x) tf.block(l, qw, xs, L, 0, cache, null);
+                }
+                out.putAll(block);
+                if (listener != null) listener.finished(l, block, x);
+                log.accept(String.format("block %d/%d done (%.1f s)", l + 1, c.numLayers(), (System.nanoTime() - t0) / 1e9));
+            }
+        }
+        return new Result(out, (System.nanoTime() - t0) / 1e9, peakHeap());
+    }
+
+    private int[][] shapes() {
+        int h = c.hiddenSize(), m = c.intermediateSize();
+        return new int[][] {{c.qDim(), h}, {c.kvDim(), h}, {c.kvDim(), h}, {h, c.qDim()}, {m, h}, {m, h}, {h, m}};
+    }
+
+    private int siteDim(Transformer.Site s) {
+        return switch (s) {
+            case QKV, GATE_UP -> c.hiddenSize();
+            case O -> c.qDim();
+            case DOWN -> c.intermediateSize();
+        };
+    }
+
+    private LayerWeights layerWeights(String p, float[][] w, int[][] shape) {
+        LinearOp[] l = new LinearOp[7];
+        for (int i = 0; i < 7; i++) l[i] = new DenseF32Linear(w[i], shape[i][0], shape[i][1]);
+        return new LayerWeights(f(p + "input_layernorm.weight"), l[0], l[1], l[2], l[3],
+                c.qkvBias() ? f(p + "self_attn.q_proj.bias") : null, c.qkvBias() ? f(p + "self_attn.k_proj.bias") : null,
+                c.qkvBias() ? f(p + "self_attn.v_proj.bias") : null,
+                c.qkNorm() ? f(p + "self_attn.q_norm.weight") : null, c.qkNorm() ? f(p + "self_attn.k_norm.weight") : null,
+                f(p + "post_attention_layernorm.weight"), l[4], l[5], l[6]);
+    }
+
+    private float[] f(String name) {
+        if (!src.has(name)) throw new TernException("weights: missing tensor " + name);
+        return src.floats(name);
+    }
+
+    private static void resetPeaks() {
+        for (MemoryPoolMXBean b : ManagementFactory.getMemoryPoolMXBeans()) b.resetPeakUsage();
+    }
+
+    /** Sum of the heap pools' peak usage since the run started. */
+    public static long peakHeap() {
+        long s = 0;
+        for (MemoryPoolMXBean b : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (b.getType() == MemoryType.HEAP && b.getPeakUsage() != null) s += b.getPeakUsage().getUsed();
+        }
+        return s;
+    }
+
+}

@@ -1,0 +1,107 @@
+package dev.tern.quant;
+
+import dev.tern.TernException;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A quantization method with its switches, as chosen on the command line: which {@link GroupQuantizer}, whether the
+ * GPTQ error feedback runs, and in which column order. Data-free methods need no calibration pass.
+ */
+public record QuantMethod(String name, GroupQuantizer quantizer, Gptq.Options options, boolean dataFree, Map<String, String> flags) {
+
+    public static final String NAMES = "pt2, atq, rtn-ternary, rtn-twn, gptq, ptqtp";
+
+    /**
+     * @param bits     for gptq (2..8)
+     * @param itf      ITF on (pt2, atq)
+     * @param aga      AGA on (pt2, atq)
+     * @param order    column order for the GPTQ driver: ssr, none, act-order, random (null = the method's default)
+     * @param ptqtpGptq run PTQTP inside the GPTQ driver with error compensation
+     */
+    public static QuantMethod of(String name, int bits, int group, boolean itf, boolean aga, String order, String propagation,
+            boolean ptqtpGptq, long seed, double damp) {
+        String n = name.toLowerCase(Locale.ROOT);
+        if (group < 1 || group > 1 << 16) throw new TernException("--group must be in [1, 65536], got " + group);
+        if (!(damp >= 0 && damp < 1)) throw new TernException("--damp must be in [0, 1), got " + damp);
+        Map<String, String> flags = new LinkedHashMap<>();
+        GroupQuantizer q;
+        Gptq.Options o;
+        boolean dataFree = false;
+        switch (n) {
+            case "pt2" -> {
+                q = new AtqQuantizer(itf, aga);
+                o = Gptq.Options.defaults();
+                flags.put("itf", String.valueOf(itf));
+                flags.put("aga", String.valueOf(aga));
+            }
+            case "atq" -> {
+                q = new AtqQuantizer(itf, aga);
+                o = Gptq.Options.defaults().withOrder(Gptq.Order.NONE).withErrorFeedback(false);
+                flags.put("itf", String.valueOf(itf));
+                flags.put("aga", String.valueOf(aga));
+                dataFree = !aga;
+            }
+            case "rtn-ternary", "rtn-twn" -> {
+                q = new RtnTernaryQuantizer(n.equals("rtn-ternary"));
+                o = Gptq.Options.defaults().withOrder(Gptq.Order.NONE).withErrorFeedback(false);
+                dataFree = true;
+            }
+            case "gptq" -> {
+                if (bits < 2 || bits > 8) throw new TernException("--bits must be in [2, 8] for gptq, got " + bits);
+                q = new UniformQuantizer(bits);
+                o = Gptq.Options.uniformBaseline();
+                flags.put("bits", String.valueOf(bits));
+            }
+            case "ptqtp" -> {
+                q = new PtqtpQuantizer();
+                if (ptqtpGptq) {
+                    o = Gptq.Options.uniformBaseline();
+                } else {
+                    o = Gptq.Options.defaults().withOrder(Gptq.Order.NONE).withErrorFeedback(false);
+                    dataFree = true;
+                }
+                flags.put("gptq", String.valueOf(ptqtpGptq));
+            }
+            default -> throw new TernException("unknown method '" + name + "' (known: " + NAMES + ")");
+        }
+        if (order != null) {
+            if (!o.errorFeedback()) throw new TernException("--order applies only to methods with GPTQ error feedback (pt2, gptq, ptqtp --gptq)");
+            o = o.withOrder(parseOrder(order));
+        }
+        if (propagation != null) {
+            if (!o.errorFeedback()) throw new TernException("--propagation applies only to methods with GPTQ error feedback");
+            o = o.withPropagation(switch (propagation.toLowerCase(Locale.ROOT)) {
+                case "block" -> Gptq.Propagation.BLOCK;
+                case "column" -> Gptq.Propagation.COLUMN;
+                default -> throw new TernException("unknown --propagation '" + propagation + "' (block, column)");
+            });
+        }
+        o = o.withBlockSize(group).withSeed(seed).withDamp(damp);
+        if (o.errorFeedback()) {
+            flags.put("order", o.order().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+            flags.put("propagation", o.propagation().name().toLowerCase(Locale.ROOT));
+            flags.put("damp", String.valueOf(damp));
+        }
+        flags.put("group", String.valueOf(group));
+        return new QuantMethod(n, q, o, dataFree, flags);
+    }
+
+    static Gptq.Order parseOrder(String s) {
+        return switch (s.toLowerCase(Locale.ROOT)) {
+            case "ssr" -> Gptq.Order.SSR;
+            case "none" -> Gptq.Order.NONE;
+            case "act-order", "act_order", "actorder" -> Gptq.Order.ACT_ORDER;
+            case "random" -> Gptq.Order.RANDOM;
+            default -> throw new TernException("unknown --order '" + s + "' (ssr, none, act-order, random)");
+        };
+    }
+
+    /** A one-line description for logs and checkpoint metadata. */
+    public String describe() {
+        StringBuilder b = new StringBuilder(name);
+        flags.forEach((k, v) -> b.append(' ').append(k).append('=').append(v));
+        return b.toString();
+    }
+}

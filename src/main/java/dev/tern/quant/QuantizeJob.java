@@ -1,0 +1,136 @@
+package dev.tern.quant;
+
+import dev.tern.TernException;
+import dev.tern.cli.Versions;
+import dev.tern.eval.TextDatasets;
+import dev.tern.format.QuantizedMatrix;
+import dev.tern.format.TernCheckpoint;
+import dev.tern.io.AtomicFiles;
+import dev.tern.io.ModelDir;
+import dev.tern.io.SafetensorsWriter;
+import dev.tern.io.TensorSource;
+import dev.tern.model.ModelConfig;
+import dev.tern.model.ModelLoader;
+import dev.tern.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/** `quantize` end to end: source model → calibration → layer pipeline → Tern checkpoint folder (and optional float export). */
+public final class QuantizeJob {
+    /** Everything the job needs besides the method. nsamples/seqlen/calib are ignored by data-free methods. */
+    public record Settings(Path modelDir, Path out, QuantMethod method, int nsamples, Integer seqlen, String calib, long seed,
+            Path exportDequantized, boolean progress) {}
+
+    /** What was written and what it cost. */
+    public record Summary(Path out, LayerPipeline.Result result, double quantBitsPerWeight, double fileBitsPerParam, long quantWeights) {}
+
+    private static final List<String> COPIED = List.of("config.json", "tokenizer.json", "tokenizer_config.json",
+            "generation_config.json", "special_tokens_map.json", "tokenizer.model");
+
+    private QuantizeJob() {}
+
+    public static Summary run(Settings s, Consumer<String> log) {
+        checkOutput(s.out());
+        if (s.exportDequantized() != null) checkOutput(s.exportDequantized());
+        ModelDir md = ModelDir.open(s.modelDir());
+        ModelConfig cfg = md.config();
+        Tokenizer tok = ModelLoader.tokenizer(s.modelDir(), cfg);
+        Calibration calib = null;
+        int seqlen = s.seqlen() != null ? s.seqlen() : cfg.evalWindow();
+        if (seqlen < 2 || seqlen > cfg.maxPositions()) throw new TernException("--seqlen must be in [2, " + cfg.maxPositions() + "], got " + seqlen);
+        if (!s.method().dataFree()) {
+            log.accept("calibration: " + s.nsamples() + " windows x " + seqlen + " tokens from " + s.calib() + ", seed " + s.seed());
+            calib = Calibration.sample(tok, TextDatasets.calibrationText(s.calib()), s.calib(), s.nsamples(), seqlen, s.seed());
+        }
+        try (TensorSource src = md.openWeights()) {
+            log.accept("method: " + s.method().describe());
+            LayerPipeline.Result r = new LayerPipeline(cfg, src, s.method(), log).run(calib, 0, null, s.progress(), null);
+            Map<String, String> meta = new TreeMap<>();
+            meta.put("tern.method", s.method().name());
+            meta.put("tern.flags", s.method().describe());
+            meta.put("tern.seed", String.valueOf(s.seed()));
+            meta.put("tern.calibration", calib == null ? "none (data-free)" : calib.source() + " " + s.nsamples() + "x" + seqlen);
+            meta.put("tern.version", Versions.VERSION);
+            meta.put("tern.source_model", s.modelDir().toAbsolutePath().normalize().getFileName().toString());
+            writeFolder(s.out(), s.modelDir(), md, cfg, TernCheckpoint.build(src, r.layers(), meta));
+            if (s.exportDequantized() != null) {
+                writeFolder(s.exportDequantized(), s.modelDir(), md, cfg, dequantizedExport(src, r.layers(), meta));
+                log.accept("dequantized float export written to " + s.exportDequantized());
+            }
+            long bits = 0, weights = 0;
+            for (QuantizedMatrix q : r.layers().values()) {
+                bits += q.storageBits();
+                weights += (long) q.rows() * q.cols();
+            }
+            long params = weights;
+            for (String n : src.names()) if (!isQuantizedWeight(n, r.layers())) params += numel(src.shape(n));
+            double fileBits;
+            try {
+                fileBits = 8.0 * Files.size(s.out().resolve(TernCheckpoint.FILE)) / params;
+            } catch (IOException e) {
+                throw new TernException("cannot read back " + s.out() + ": " + e.getMessage());
+            }
+            return new Summary(s.out(), r, (double) bits / weights, fileBits, weights);
+        }
+    }
+
+    private static boolean isQuantizedWeight(String name, Map<String, QuantizedMatrix> layers) {
+        return name.endsWith(".weight") && layers.containsKey(name.substring(0, name.length() - 7));
+    }
+
+    private static long numel(long[] shape) {
+        long n = 1;
+        for (long d : shape) n *= d;
+        return n;
+    }
+
+    /** A plain float safetensors model: the source tensors with each quantized weight replaced by its dequantized value. */
+    private static SafetensorsWriter dequantizedExport(TensorSource src, Map<String, QuantizedMatrix> layers, Map<String, String> meta) {
+        SafetensorsWriter w = new SafetensorsWriter();
+        for (String name : new java.util.TreeSet<>(src.names())) {
+            float[] data = isQuantizedWeight(name, layers) ? layers.get(name.substring(0, name.length() - 7)).dequantize() : src.floats(name);
+            w.addF32(name, src.shape(name), data);
+        }
+        Map<String, String> m = new TreeMap<>(meta);
+        m.put("format", "pt");
+        m.put("tern.export", "dequantized");
+        w.putMetadata(m);
+        return w;
+    }
+
+    /** Refuses an output path that is a file or cannot be created/written. */
+    static void checkOutput(Path out) {
+        if (Files.exists(out) && !Files.isDirectory(out)) throw new TernException("output " + out + " exists and is not a folder");
+        try {
+            Files.createDirectories(out);
+        } catch (IOException e) {
+            throw new TernException("cannot create output folder " + out + ": " + e.getMessage());
+        }
+        if (!Files.isWritable(out)) throw new TernException("output folder " + out + " is not writable");
+    }
+
+    private static void writeFolder(Path out, Path srcDir, ModelDir md, ModelConfig cfg, SafetensorsWriter weights) {
+        try {
+            for (String f : COPIED) {
+                Path p = srcDir.resolve(f);
+                if (Files.isRegularFile(p)) AtomicFiles.writeBytes(out.resolve(f), Files.readAllBytes(p));
+            }
+            if (!Files.isRegularFile(srcDir.resolve("config.json"))) {
+                AtomicFiles.writeString(out.resolve("config.json"), cfg.toJson().toPrettyString());
+            }
+            if (md.llama2cTokenizer().isPresent()) {
+                Path t = md.llama2cTokenizer().get();
+                AtomicFiles.writeBytes(out.resolve(t.getFileName().toString()), Files.readAllBytes(t));
+            }
+        } catch (IOException e) {
+            throw new TernException("cannot copy model files into " + out + ": " + e.getMessage());
+        }
+        // The weights go last: a folder whose model.safetensors exists is complete.
+        weights.write(out.resolve(TernCheckpoint.FILE));
+    }
+}
