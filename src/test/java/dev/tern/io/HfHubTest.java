@@ -212,7 +212,8 @@ class HfHubTest {
         Files.writeString(src.resolve("model.safetensors.index.json"),
                 "{\"weight_map\":{\"a\":\"m-1.safetensors\",\"b\":\"m-2.safetensors\"}}");
         hub = new FakeHub(src);
-        Path snap = client(null).resolve("o/sharded");
+        // With the progress bar on, to make sure drawing it to stderr does not get in the way.
+        Path snap = new HfHub(tmp.resolve("hf-home/hub"), hub.endpoint(), null, true).resolve("o/sharded");
         assertSameBytes(src.resolve("m-2.safetensors"), snap.resolve("m-2.safetensors"));
         try (TensorSource s = ModelDir.open(snap).openWeights()) {
             assertArrayEquals(new float[] {3}, s.floats("b"));
