@@ -162,18 +162,23 @@ public final class TernaryLinear implements LinearOp {
             FloatVector yv = FloatVector.zero(S);
             float m = 0f;
             for (int g = 0; g < groups; g++) {
-                FloatVector acc = FloatVector.zero(S);
+                // separate + and - accumulators per 16-lane quarter: one masked add per chain per step, so the
+                // 3-cycle add latency is overlapped instead of serialising add(pos) -> sub(neg) -> next quarter
+                FloatVector z = FloatVector.zero(S), p0 = z, p1 = z, n0 = z, n1 = z;
                 int w0 = (r * groups + g) * wpg;
                 for (int w = 0; w < wpg; w++) {
                     long n = nz[w0 + w], s = ng[w0 + w], p = n & ~s;
                     int xo = (g * wpg + w) * 64;
-                    for (int q = 0; q < 64; q += L) {
-                        FloatVector xv = FloatVector.fromArray(S, xpad, xo + q);
-                        VectorMask<Float> pm = VectorMask.fromLong(S, (p >>> q) & laneMask);
-                        VectorMask<Float> nm = VectorMask.fromLong(S, (s >>> q) & laneMask);
-                        acc = acc.add(xv, pm).sub(xv, nm);
+                    for (int q = 0; q < 64; q += 2 * L) {
+                        FloatVector xa = FloatVector.fromArray(S, xpad, xo + q);
+                        FloatVector xb = FloatVector.fromArray(S, xpad, xo + q + L);
+                        p0 = p0.add(xa, VectorMask.fromLong(S, (p >>> q) & laneMask));
+                        n0 = n0.add(xa, VectorMask.fromLong(S, (s >>> q) & laneMask));
+                        p1 = p1.add(xb, VectorMask.fromLong(S, (p >>> (q + L)) & laneMask));
+                        n1 = n1.add(xb, VectorMask.fromLong(S, (s >>> (q + L)) & laneMask));
                     }
                 }
+                FloatVector acc = p0.add(p1).sub(n0.add(n1));
                 int pi = r * groups + g;
                 yv = acc.fma(FloatVector.broadcast(S, Float.float16ToFloat(alpha[pi])), yv);
                 m += Float.float16ToFloat(mu[pi]) * gs[go + g];
