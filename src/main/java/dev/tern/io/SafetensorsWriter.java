@@ -24,9 +24,9 @@ public final class SafetensorsWriter {
     private final Map<String, Pending> tensors = new TreeMap<>();
     private final Map<String, String> metadata = new TreeMap<>();
 
-    /** Streams one tensor's little-endian bytes into a buffer, element range by element range. */
+    /** Puts elements [from, from + n) of one tensor into a little-endian buffer that has room for them. */
     private interface Encoder {
-        void put(ByteBuffer buf, int index);
+        void put(ByteBuffer buf, int from, int n);
     }
 
     private record Pending(Dtype dtype, long[] shape, int count, Encoder enc) {
@@ -47,45 +47,58 @@ public final class SafetensorsWriter {
     }
 
     public SafetensorsWriter addF32(String name, long[] shape, float[] data) {
-        return add(name, Dtype.F32, shape, data.length, (b, i) -> b.putFloat(data[i]));
+        return add(name, Dtype.F32, shape, data.length, (b, from, n) -> {
+            b.asFloatBuffer().put(data, from, n);
+            b.position(b.position() + 4 * n);
+        });
     }
 
     /** Stores as IEEE half precision (round to nearest even, as Float.floatToFloat16). */
     public SafetensorsWriter addF16(String name, long[] shape, float[] data) {
-        return add(name, Dtype.F16, shape, data.length, (b, i) -> b.putShort(Float.floatToFloat16(data[i])));
+        return add(name, Dtype.F16, shape, data.length, (b, from, n) -> {
+            for (int i = from; i < from + n; i++) b.putShort(Float.floatToFloat16(data[i]));
+        });
     }
 
     /** Stores as bfloat16, rounding to nearest even. */
     public SafetensorsWriter addBF16(String name, long[] shape, float[] data) {
-        return add(name, Dtype.BF16, shape, data.length, (b, i) -> b.putShort(toBf16(data[i])));
+        return add(name, Dtype.BF16, shape, data.length, (b, from, n) -> {
+            for (int i = from; i < from + n; i++) b.putShort(toBf16(data[i]));
+        });
     }
 
     public SafetensorsWriter addF16Bits(String name, long[] shape, short[] bits) {
-        return add(name, Dtype.F16, shape, bits.length, (b, i) -> b.putShort(bits[i]));
+        return add(name, Dtype.F16, shape, bits.length, shorts(bits));
     }
 
     public SafetensorsWriter addBF16Bits(String name, long[] shape, short[] bits) {
-        return add(name, Dtype.BF16, shape, bits.length, (b, i) -> b.putShort(bits[i]));
+        return add(name, Dtype.BF16, shape, bits.length, shorts(bits));
     }
 
     public SafetensorsWriter addI16(String name, long[] shape, short[] data) {
-        return add(name, Dtype.I16, shape, data.length, (b, i) -> b.putShort(data[i]));
+        return add(name, Dtype.I16, shape, data.length, shorts(data));
     }
 
     public SafetensorsWriter addI32(String name, long[] shape, int[] data) {
-        return add(name, Dtype.I32, shape, data.length, (b, i) -> b.putInt(data[i]));
+        return add(name, Dtype.I32, shape, data.length, (b, from, n) -> {
+            b.asIntBuffer().put(data, from, n);
+            b.position(b.position() + 4 * n);
+        });
     }
 
     public SafetensorsWriter addI64(String name, long[] shape, long[] data) {
-        return add(name, Dtype.I64, shape, data.length, (b, i) -> b.putLong(data[i]));
+        return add(name, Dtype.I64, shape, data.length, (b, from, n) -> {
+            b.asLongBuffer().put(data, from, n);
+            b.position(b.position() + 8 * n);
+        });
     }
 
     public SafetensorsWriter addU8(String name, long[] shape, byte[] data) {
-        return add(name, Dtype.U8, shape, data.length, (b, i) -> b.put(data[i]));
+        return add(name, Dtype.U8, shape, data.length, (b, from, n) -> b.put(data, from, n));
     }
 
     public SafetensorsWriter addI8(String name, long[] shape, byte[] data) {
-        return add(name, Dtype.I8, shape, data.length, (b, i) -> b.put(data[i]));
+        return add(name, Dtype.I8, shape, data.length, (b, from, n) -> b.put(data, from, n));
     }
 
     private SafetensorsWriter add(String name, Dtype dtype, long[] shape, int count, Encoder enc) {
@@ -104,6 +117,13 @@ public final class SafetensorsWriter {
         }
         tensors.put(name, new Pending(dtype, shape.clone(), count, enc));
         return this;
+    }
+
+    private static Encoder shorts(short[] data) {
+        return (b, from, n) -> {
+            b.asShortBuffer().put(data, from, n);
+            b.position(b.position() + 2 * n);
+        };
     }
 
     static short toBf16(float f) {
@@ -148,12 +168,15 @@ public final class SafetensorsWriter {
         os.write(header);
         buf.clear();
         for (Pending p : tensors.values()) {
-            for (int i = 0; i < p.count; i++) {
-                if (buf.remaining() < 8) {
+            for (int i = 0; i < p.count; ) {
+                int n = Math.min(p.count - i, buf.remaining() / p.dtype.bytes());
+                if (n == 0) {
                     os.write(buf.array(), 0, buf.position());
                     buf.clear();
+                    continue;
                 }
-                p.enc.put(buf, i);
+                p.enc.put(buf, i, n);
+                i += n;
             }
         }
         os.write(buf.array(), 0, buf.position());

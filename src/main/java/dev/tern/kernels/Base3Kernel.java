@@ -25,8 +25,8 @@ final class Base3Kernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
     private static final int E = 243;
-    /** Row tile for GEMV: 32 rows x 26 chunks of codes per group pass stay in L1 next to the group's tables. */
-    private static final int RT = 32;
+    /** Row tile for GEMV: a group's 25 KiB of tables is reused by this many rows before the next group's. */
+    private static final int RT = Integer.getInteger("tern.rt", 256);
     private static final ThreadLocal<float[]> VT = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> YT = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -78,6 +78,7 @@ final class Base3Kernel {
             for (int ch = c0; ch < c1; ch++) buildScalar(xp, ch, t);
         });
         Parallel.forRange(out, 64, (r0, r1) -> gemvRows(t, gs, y, r0, r1));
+
     }
 
     private void buildScalar(float[] xp, int ch, float[] t) {

@@ -10,16 +10,20 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Ternary linear layer W[r][perm[j]] = α[r,g]·t[r][j] + μ[r,g], computed without multiplying weights by inputs.
  *
- * <p>Layouts and the trade-off (measured numbers in the kern branch report):
+ * <p>Layouts and the trade-off (2 threads, AMD EPYC Zen 4 VM with AVX-512, shared and noisy; LinearBench and
+ * TernaryGemvBenchmark, GEMV = 1 token, times in ms for 2048→5632 / 4096→11008):
  * <ul>
  *   <li>{@link Layout#BASE3} (default): 5 trits per byte, groups padded to whole bytes: 26 B per 128 weights = 1.625
- *       bit + f16 α, μ (0.25 bit) + i32 permutation (32/rows bit) ≈ 1.88 bit/weight for 2048→5632. Kernel: per-token
- *       lookup tables of 5-input signed sums ({@link Base3Kernel}); one table add per 5 weights.
- *   <li>{@link Layout#PLANES2}: nonzero + negative bit-planes, 2 bit + 0.25 = 2.25 bit/weight, over the 2.1-bit
- *       budget, so it is not the default. Kernel: AVX-512 masked add/sub of the input vector per 16 weights. It only
- *       exists to compare against; there is no way to get bit-planes under 2.1 bits with f16 α and μ per 128 (a
- *       group of 256 is still 2.125), short of giving up the fixed-rate layout.
+ *       bit + f16 α, μ (0.25 bit) + i32 permutation (32/rows bit) ≈ 1.88 bit/weight — the only layout inside the
+ *       2.1-bit budget. Kernel: per-token lookup tables of 5-input signed sums ({@link Base3Kernel}); one table add
+ *       per 5 weights. GEMV 4.0 / 20.9 ms (f32 3.2 / 7.5, bf16 1.5 / 6.3): the scalar table walk is load-bound at
+ *       roughly 1-2.5 ns per 5 weights, so it loses to the memory-bound dense GEMVs. GEMM (128 tokens, 16 tokens
+ *       per table entry) 25 ms vs f32 19 ms.
+ *   <li>{@link Layout#PLANES2}: nonzero + negative bit-planes, 2 bit + 0.25 = 2.25 bit/weight, over the budget (a
+ *       group of 256 would still be 2.125), so not the default. Kernel: AVX-512 masked add/sub of the input vector
+ *       per 16 weights. GEMV 1.25 / 5.6 ms: 2.5x f32 and 1.2x bf16 on 2048→5632. GEMM loops over tokens (slow).
  * </ul>
+ * Neither meets the GEMV targets (3x f32, 1.5x bf16) yet; see the kern branch report for what was tried.
  *
  * <p>Layers that share an input and a permutation (q/k/v, gate/up) can gather once: call {@link #permute} and
  * {@link #groupSums} on one layer, then {@link #applyPermuted} on each layer for which {@link #sharesInputLayout}.
@@ -162,18 +166,23 @@ public final class TernaryLinear implements LinearOp {
             FloatVector yv = FloatVector.zero(S);
             float m = 0f;
             for (int g = 0; g < groups; g++) {
-                FloatVector acc = FloatVector.zero(S);
+                // separate + and - accumulators per 16-lane quarter: one masked add per chain per step, so the
+                // 3-cycle add latency is overlapped instead of serialising add(pos) -> sub(neg) -> next quarter
+                FloatVector z = FloatVector.zero(S), p0 = z, p1 = z, n0 = z, n1 = z;
                 int w0 = (r * groups + g) * wpg;
                 for (int w = 0; w < wpg; w++) {
                     long n = nz[w0 + w], s = ng[w0 + w], p = n & ~s;
                     int xo = (g * wpg + w) * 64;
-                    for (int q = 0; q < 64; q += L) {
-                        FloatVector xv = FloatVector.fromArray(S, xpad, xo + q);
-                        VectorMask<Float> pm = VectorMask.fromLong(S, (p >>> q) & laneMask);
-                        VectorMask<Float> nm = VectorMask.fromLong(S, (s >>> q) & laneMask);
-                        acc = acc.add(xv, pm).sub(xv, nm);
+                    for (int q = 0; q < 64; q += 2 * L) {
+                        FloatVector xa = FloatVector.fromArray(S, xpad, xo + q);
+                        FloatVector xb = FloatVector.fromArray(S, xpad, xo + q + L);
+                        p0 = p0.add(xa, VectorMask.fromLong(S, (p >>> q) & laneMask));
+                        n0 = n0.add(xa, VectorMask.fromLong(S, (s >>> q) & laneMask));
+                        p1 = p1.add(xb, VectorMask.fromLong(S, (p >>> (q + L)) & laneMask));
+                        n1 = n1.add(xb, VectorMask.fromLong(S, (s >>> (q + L)) & laneMask));
                     }
                 }
+                FloatVector acc = p0.add(p1).sub(n0.add(n1));
                 int pi = r * groups + g;
                 yv = acc.fma(FloatVector.broadcast(S, Float.float16ToFloat(alpha[pi])), yv);
                 m += Float.float16ToFloat(mu[pi]) * gs[go + g];

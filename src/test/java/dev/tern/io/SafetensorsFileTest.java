@@ -206,6 +206,25 @@ class SafetensorsFileTest {
     }
 
     @Test
+    void largeTensorsCrossBufferBoundaries() throws IOException {
+        Random r = new Random(7);
+        float[] big = new float[300_001]; // > 1 MiB of f32, odd length so chunks split unevenly
+        for (int i = 0; i < big.length; i++) big[i] = (float) r.nextGaussian();
+        byte[] bytes = new byte[1_234_567];
+        r.nextBytes(bytes);
+        Path p = tmp.resolve("big.safetensors");
+        new SafetensorsWriter().addF32("big", new long[] {big.length}, big)
+                .addBF16("bf", new long[] {big.length}, big)
+                .addU8("u8", new long[] {bytes.length}, bytes).write(p);
+        try (SafetensorsFile f = SafetensorsFile.open(p)) {
+            assertArrayEquals(big, f.floats("big"));
+            float[] bf = f.floats("bf");
+            for (int i = 0; i < big.length; i++) assertEquals(big[i], bf[i], Math.abs(big[i]) / 128 + 1e-30);
+            assertArrayEquals(bytes, f.segment("u8").toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+        }
+    }
+
+    @Test
     void bf16Rounding() {
         assertEquals((short) 0x3F80, SafetensorsWriter.toBf16(1f));
         // 1 + 2^-8 is exactly halfway between two bf16 values: ties go to the even mantissa (1.0).
