@@ -21,26 +21,16 @@ public final class Ops {
         for (int i = 0; i < n; i++) gate[i] = silu(gate[i]) * up[i];
     }
 
-    /** In-place softmax of x[off..off+n). */
+    /** In-place softmax of x[off..off+n) (vectorised exp). */
     public static void softmax(float[] x, int off, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            float e = (float) Math.exp(x[off + i] - max);
-            x[off + i] = e;
-            sum += e;
-        }
-        float inv = (float) (1.0 / sum);
-        for (int i = 0; i < n; i++) x[off + i] *= inv;
+        float max = VecMath.max(x, off, n);
+        double sum = VecMath.expInPlace(x, off, n, max);
+        VecMath.scale(x, off, n, (float) (1.0 / sum));
     }
 
-    /** log-softmax value of index `target` in row x[off..off+n), in double. */
+    /** log-softmax value of index `target` in row x[off..off+n); exp is vectorised, the log-sum-exp kept in double. */
     public static double logProb(float[] x, int off, int n, int target) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);
-        double sum = 0;
-        for (int i = 0; i < n; i++) sum += Math.exp(x[off + i] - max);
-        return x[off + target] - max - Math.log(sum);
+        float max = VecMath.max(x, off, n);
+        return (double) x[off + target] - max - Math.log(VecMath.sumExp(x, off, n, max));
     }
 }

@@ -124,22 +124,35 @@ public final class Transformer {
         for (int i = 0; i < bias.length; i++) y[off + i] += bias[i];
     }
 
-    /** Causal attention of n query rows (positions startPos..) over the cache; parallel over (head, row) pairs. */
+    /**
+     * Causal attention of n query rows (positions startPos..) over the cache. Keys are first transposed per KV head to
+     * [headDim][position], so that query·key for all positions is a run of axpy's over long contiguous rows — this
+     * vectorises well even for the tiny head sizes of small models, where a per-position dot product would not.
+     */
     private void attention(float[] q, float[] keys, float[] values, float[] att, int n, int startPos) {
-        int heads = c.numHeads(), hd = c.headDim(), kvDim = c.kvDim(), qDim = c.qDim();
-        int group = heads / c.numKvHeads();
+        int heads = c.numHeads(), hd = c.headDim(), kvDim = c.kvDim(), qDim = c.qDim(), kvHeads = c.numKvHeads();
+        int group = heads / kvHeads;
+        int ctx = startPos + n;
+        float[] kt = new float[kvHeads * hd * ctx];
+        Parallel.forRange(kvHeads * hd, 8, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int kh = r / hd, d = r % hd, base = r * ctx;
+                for (int p = 0; p < ctx; p++) kt[base + p] = keys[p * kvDim + kh * hd + d];
+            }
+        });
         float scale = (float) (1.0 / Math.sqrt(hd));
         int work = heads * n;
         Parallel.forRange(work, Math.max(1, 64 / Math.max(1, n)), (from, to) -> {
-            float[] scores = new float[startPos + n];
+            float[] scores = new float[ctx];
             for (int wi = from; wi < to; wi++) {
                 int hh = wi / n, t = wi % n;
                 int len = startPos + t + 1;
                 int qo = t * qDim + hh * hd;
-                int ko = (hh / group) * hd;
-                for (int p = 0; p < len; p++) scores[p] = VecMath.dot(q, qo, keys, p * kvDim + ko, hd) * scale;
+                int kh = hh / group;
+                java.util.Arrays.fill(scores, 0, len, 0f);
+                for (int d = 0; d < hd; d++) VecMath.axpy(q[qo + d] * scale, kt, (kh * hd + d) * ctx, scores, 0, len);
                 Ops.softmax(scores, 0, len);
-                int ao = t * qDim + hh * hd;
+                int ao = t * qDim + hh * hd, ko = kh * hd;
                 for (int p = 0; p < len; p++) VecMath.axpy(scores[p], values, p * kvDim + ko, att, ao, hd);
             }
         });
