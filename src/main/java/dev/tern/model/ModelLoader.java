@@ -39,9 +39,7 @@ public final class ModelLoader {
 
     /** A local folder as given, or a Hugging Face repo id resolved through the local cache (downloading if needed). */
     public static Path resolve(String model) {
-        Path p = Path.of(model);
-        if (Files.exists(p)) return p;
-        throw new TernException("model not found: " + model);
+        return dev.tern.io.HfHub.fromEnvironment().resolve(model);
     }
 
     public static LoadedModel load(Path dir, FloatFormat format) {
