@@ -22,7 +22,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** `tern bench`: prefill/decode throughput of real or synthetic models, several formats alternately in one process. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = BenchQuantizeCommand.class,
         description = "Prefill (128-token prompt) and decode (256 tokens) throughput; formats or models run alternately in one process.")
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--synthetic", paramLabel = "ARCH", description = "Seeded random-weight model with the shapes of: ${COMPLETION-CANDIDATES}",
