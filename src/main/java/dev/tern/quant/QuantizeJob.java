@@ -57,7 +57,7 @@ public final class QuantizeJob {
             meta.put("tern.calibration", calib == null ? "none (data-free)" : calib.source() + " " + s.nsamples() + "x" + seqlen);
             meta.put("tern.version", Versions.VERSION);
             meta.put("tern.source_model", s.modelDir().toAbsolutePath().normalize().getFileName().toString());
-            writeFolder(s.out(), s.modelDir(), md, cfg, TernCheckpoint.build(src, r.layers(), meta));
+            writeFolder(s.out(), s.modelDir(), md, cfg, TernCheckpoint.build(src, r.layers(), meta, cfg.tiedEmbeddings()));
             if (s.exportDequantized() != null) {
                 writeFolder(s.exportDequantized(), s.modelDir(), md, cfg, dequantizedExport(src, r.layers(), meta));
                 log.accept("dequantized float export written to " + s.exportDequantized());
