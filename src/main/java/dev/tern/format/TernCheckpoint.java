@@ -92,6 +92,20 @@ public final class TernCheckpoint {
         return w;
     }
 
+    /** A checkpoint-format file holding only quantized layers (no float tensors). */
+    public static SafetensorsWriter buildLayers(Map<String, QuantizedMatrix> quantized, Map<String, String> metadata) {
+        return build(EMPTY, quantized, metadata, false);
+    }
+
+    private static final TensorSource EMPTY = new TensorSource() {
+        @Override public Set<String> names() { return Set.of(); }
+        @Override public boolean has(String name) { return false; }
+        @Override public long[] shape(String name) { throw new TernException("no tensor " + name); }
+        @Override public String dtype(String name) { throw new TernException("no tensor " + name); }
+        @Override public float[] floats(String name) { throw new TernException("no tensor " + name); }
+        @Override public void close() {}
+    };
+
     private static void addLayer(SafetensorsWriter w, String p, QuantizedMatrix q) {
         long rows = q.rows(), groups = q.groups();
         long[] params = {rows, groups};
@@ -120,7 +134,11 @@ public final class TernCheckpoint {
 
     /** Opens a checkpoint and unpacks its quantized layers, validating every shape against the layer table. */
     public static Contents read(Path dir) {
-        Path f = dir.resolve(FILE);
+        return readFile(dir.resolve(FILE));
+    }
+
+    /** As {@link #read(Path)}, for a checkpoint-format file under any name (e.g. the per-block files of a resumable run). */
+    public static Contents readFile(Path f) {
         SafetensorsFile file = SafetensorsFile.open(f);
         try {
             Map<String, String> meta = file.metadata();

@@ -30,7 +30,7 @@ class QuantizePipelineTest {
 
     static QuantizeJob.Summary quantize(Path out, String method) {
         QuantMethod m = QuantMethod.of(method, 2, 128, true, true, null, null, false, 0, 0.01);
-        return QuantizeJob.run(new QuantizeJob.Settings(TestData.tinyStories(), out, m, 8, 128, "tinystories", 0, out.resolveSibling(out.getFileName() + "-deq"), false), s -> {});
+        return QuantizeJob.run(new QuantizeJob.Settings(TestData.tinyStories(), out, m, 8, 128, "tinystories", 0, out.resolveSibling(out.getFileName() + "-deq"), false, false), s -> {});
     }
 
     @BeforeAll
@@ -108,5 +108,21 @@ class QuantizePipelineTest {
             assertTrue(lines[lines.length - 1].startsWith("tern: ") && lines[lines.length - 1].contains(c[0]), r[1]);
             assertTrue(!r[1].contains("Exception") && !r[1].contains("\tat "), r[1]);
         }
+    }
+
+    @Test
+    void refusesWhatDoesNotFitInMemoryWithAHint() {
+        var c = dev.tern.model.Architectures.get("llama-2-7b");
+        QuantMethod pt2 = QuantMethod.of("pt2", 2, 128, true, true, null, null, false, 0, 0.01);
+        long need = QuantizeJob.estimateBytes(c, pt2, 128, 2048);
+        // 128 x 2048 x 4096 f32 activations alone are 4 GiB.
+        assertTrue(need > 4L << 30, "estimate " + need);
+        var e = org.junit.jupiter.api.Assertions.assertThrows(dev.tern.TernException.class,
+                () -> QuantizeJob.checkMemory(c, pt2, 128, 2048, 3L << 30));
+        assertTrue(e.getMessage().contains("TERN_HEAP"), e.getMessage());
+        var e2 = org.junit.jupiter.api.Assertions.assertThrows(dev.tern.TernException.class,
+                () -> QuantizeJob.checkMemory(c, pt2, 128, 2048, 6L << 30));
+        assertTrue(e2.getMessage().contains("lower --nsamples to"), e2.getMessage());
+        QuantizeJob.checkMemory(c, pt2, 128, 2048, 16L << 30); // fits: no exception
     }
 }
