@@ -26,11 +26,16 @@ class HfTokenizerFuzzTest {
         FuzzChecks.writeOrDelete(config, parts.size() > 1 ? parts.get(1) : null);
         String text = parts.size() > 2 ? new String(parts.get(2), StandardCharsets.UTF_8) : "Once upon a time";
         String shortText = text.substring(0, Math.min(text.length(), MAX_TEXT));
-        FuzzChecks.parsesOrTernException(() -> exercise(HfTokenizer.load(json, parts.size() > 1 ? config : null), shortText));
+        FuzzChecks.parsesOrTernException(
+                () -> exercise(HfTokenizer.load(json, parts.size() > 1 ? config : null), shortText, false));
     }
 
-    /** Encode, decode, stream-decode and probe ids at and beyond the vocabulary's edges. */
-    static void exercise(Tokenizer t, String text) {
+    /**
+     * Encode, decode, stream-decode and probe ids at and beyond the vocabulary's edges. {@code exactStream} also
+     * demands streamed text equal to decode(): guaranteed for byte-level llama2.c pieces, but only "usually" for
+     * HF decoder chains (a hostile Strip/Replace chain may see different windows), which is not a robustness bug.
+     */
+    static void exercise(Tokenizer t, String text, boolean exactStream) {
         int n = t.vocabSize();
         for (boolean bos : new boolean[] {false, true}) {
             int[] ids = t.encode(text, bos);
@@ -42,7 +47,7 @@ class HfTokenizerFuzzTest {
             StringBuilder streamed = new StringBuilder();
             for (int id : ids) streamed.append(sd.next(id));
             streamed.append(sd.flush());
-            if (!streamed.toString().equals(whole)) {
+            if (exactStream && !streamed.toString().equals(whole)) {
                 throw new AssertionError("stream decode \"" + streamed + "\" != decode \"" + whole + "\"");
             }
         }

@@ -34,7 +34,7 @@ class Llama2cFuzzTest {
         String shortText = text.substring(0, Math.min(text.length(), 256));
         FuzzChecks.parsesOrTernException(() -> {
             Llama2cTokenizer t = Llama2cTokenizer.load(f);
-            HfTokenizerFuzzTest.exercise(t, shortText);
+            HfTokenizerFuzzTest.exercise(t, shortText, true);
             for (int i = 0; i < Math.min(t.vocabSize(), 4); i++) t.score(i);
             // The fixed-size variant (vocab_size from a model header) must agree, and refuse a size past the end.
             if (Llama2cTokenizer.load(f, t.vocabSize()).vocabSize() != t.vocabSize()) throw new AssertionError("vocab");
