@@ -30,7 +30,7 @@ class ModelConfigFuzzTest {
         long rope = (long) c.maxPositions() * c.headDim() / 2;
         if (c.qDim() != q || q <= 0 || q > 1 << 20) throw new AssertionError("q dim " + q + " out of range: " + c);
         if ((long) c.numKvHeads() * c.headDim() != c.kvDim()) throw new AssertionError("kv dim overflows: " + c);
-        if (rope > 1L << 28) throw new AssertionError("RoPE table of " + rope + " floats: " + c);
+        if (rope > 1L << 27) throw new AssertionError("RoPE table of " + rope + " floats: " + c);
         if (!(c.ropeTheta() > 0) || Double.isInfinite(c.ropeTheta())) throw new AssertionError("rope_theta: " + c);
         if (!(c.rmsNormEps() >= 0) || Double.isInfinite(c.rmsNormEps())) throw new AssertionError("rms_norm_eps: " + c);
         ModelConfig.RopeScaling s = c.ropeScaling();
