@@ -93,8 +93,12 @@ final class EvalCommand implements Callable<Integer> {
         LoadedModel m = modelOptions.load();
         System.err.println("tern: model " + m.source() + "; tasks " + tasks + (limit > 0 ? " (first " + limit + " items each)" : ""));
         Path dir = taskData != null ? taskData : SharedPaths.data("tasks");
-        ZeroShot.Report r = ZeroShot.run(list, dir, limit, new ModelLogLikelihood(m),
-                System.console() != null, System.err);
+        ModelLogLikelihood ll = new ModelLogLikelihood(m);
+        ZeroShot.Report r = ZeroShot.run(list, dir, limit, ll, System.console() != null, System.err);
+        if (ll.overlong() > 0) {
+            System.err.println("tern: note: " + ll.overlong() + " continuation(s) were longer than the model's "
+                    + ll.maxLength() + "-token context; only their last " + ll.maxLength() + " tokens were scored");
+        }
         System.out.print(ZeroShot.table(r));
         if (json != null) {
             if (json.equals("-")) System.out.println(ZeroShot.json(r));

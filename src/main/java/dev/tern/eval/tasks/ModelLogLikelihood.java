@@ -26,6 +26,7 @@ public final class ModelLogLikelihood implements LogLikelihood {
     private final Tokenizer tok;
     private final int maxLength, vocab, hidden;
     private KvCache cache;
+    private long overlong;
 
     /** A context and continuation as token ids: the sequence scored is context ++ continuation. */
     public record Pair(int[] context, int[] continuation) {}
@@ -84,7 +85,9 @@ public final class ModelLogLikelihood implements LogLikelihood {
     /**
      * Scores pairs that share one context token sequence. The harness feeds the last maxLength + 1 tokens of
      * context ++ continuation minus the final one, so a long item drops len(ctx) + len(cont) − 1 − maxLength tokens
-     * from the context's left; continuations that drop the same number share one prefill.
+     * from the context's left; continuations that drop the same number share one prefill. A continuation longer
+     * than maxLength (the harness fails on those) gets the same window, which then holds continuation tokens only:
+     * its last maxLength tokens are scored, see {@link #overlong()}.
      */
     public double[] score(List<Pair> pairs) {
         double[] out = new double[pairs.size()];
@@ -93,11 +96,11 @@ public final class ModelLogLikelihood implements LogLikelihood {
         for (int i = 0; i < pairs.size(); i++) {
             Pair p = pairs.get(i);
             if (!Arrays.equals(p.context(), ctx)) throw new IllegalArgumentException("pairs must share their context");
-            int start = Math.max(0, ctx.length + p.continuation().length - 1 - maxLength);
-            if (start >= ctx.length) {
-                throw new TernException("a continuation of " + p.continuation().length + " tokens does not fit the model's "
-                        + maxLength + "-token context");
+            if (p.continuation().length > maxLength) {
+                out[i] = tail(p.continuation());
+                continue;
             }
+            int start = Math.max(0, ctx.length + p.continuation().length - 1 - maxLength);
             byStart.computeIfAbsent(start, k -> new ArrayList<>()).add(i);
         }
         for (Map.Entry<Integer, List<Integer>> g : byStart.entrySet()) {
@@ -111,6 +114,19 @@ public final class ModelLogLikelihood implements LogLikelihood {
             for (int i : g.getValue()) out[i] = continuation(pairs.get(i).continuation(), first, nctx, cache);
         }
         return out;
+    }
+
+    /** How many continuations so far were longer than maxLength and had only their last maxLength tokens scored. */
+    public long overlong() {
+        return overlong;
+    }
+
+    /** Log-likelihood of the last maxLength tokens of cont, each given the window of tokens before it. */
+    private double tail(int[] cont) {
+        overlong++;
+        int from = cont.length - maxLength - 1;
+        float[] first = tf.logits(tf.forward(cont, from, 1, 0, cache(maxLength)), 1);
+        return continuation(Arrays.copyOfRange(cont, from + 1, cont.length), first, 1, cache(maxLength));
     }
 
     /** Sum of log P(cont[t]) with the context already in positions [0, nctx) of the cache. */

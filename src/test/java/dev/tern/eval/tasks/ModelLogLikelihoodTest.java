@@ -28,7 +28,8 @@ class ModelLogLikelihoodTest {
 
     /**
      * The harness's computation, written independently: input = (ctx ++ cont)[-(maxLen+1):][:-1] in one fresh
-     * pass, and the continuation's log-probabilities read off the last len(cont) rows.
+     * pass, and the continuation's log-probabilities read off the last len(cont) rows — or, for a continuation
+     * longer than the window (where the harness fails), off every row, which all predict continuation tokens.
      */
     static double fresh(int[] ctx, int[] cont, int maxLen) {
         int[] all = new int[ctx.length + cont.length];
@@ -39,7 +40,10 @@ class ModelLogLikelihoodTest {
         float[] logits = tf.logits(tf.forward(inp, 0, inp.length, 0, tf.newCache(inp.length)), inp.length);
         int vocab = model.config().vocabSize();
         double s = 0;
-        for (int j = 0; j < cont.length; j++) s += Ops.logProb(logits, (inp.length - cont.length + j) * vocab, vocab, cont[j]);
+        for (int j = 0; j < cont.length; j++) {
+            int row = inp.length - cont.length + j;
+            if (row >= 0) s += Ops.logProb(logits, row * vocab, vocab, cont[j]);
+        }
         return s;
     }
 
@@ -88,6 +92,17 @@ class ModelLogLikelihoodTest {
         assertTrue(starts.size() > 1);
         ModelLogLikelihood ll = new ModelLogLikelihood(model, 32);
         assertMatchesFresh(ll, items(Task.BOOLQ, 1).getFirst());
+    }
+
+    @Test
+    void continuationsLongerThanTheContextScoreTheirLastTokens() {
+        ModelLogLikelihood ll = new ModelLogLikelihood(model, 8);
+        Example e = items(Task.PIQA, 1).getFirst(); // solutions of ~40 tokens, 8 positions
+        assertMatchesFresh(ll, e);
+        assertEquals(2, ll.overlong());
+        // Mixed: a one-token choice fits, a long one does not.
+        assertMatchesFresh(ll, Example.multipleChoice("Question: dresser\nAnswer:", List.of("no", e.choices().get(0)), 0));
+        assertEquals(3, ll.overlong());
     }
 
     @Test
