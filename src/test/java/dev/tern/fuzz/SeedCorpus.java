@@ -232,10 +232,10 @@ public final class SeedCorpus {
             all.put("model.layers.0.mlp.down_proj", new UniformMatrix(rows, cols, group, 3, codes, p, p, null));
             String t = "TernCheckpointFuzzTestInputs/read";
             try (SafetensorsFile s = SafetensorsFile.open(src)) {
-                seed(t, "all-kinds.safetensors", TernCheckpoint.build(s, all, Map.of("tern.method", "seed")).toBytes());
+                seed(t, "all-kinds.safetensors", TernCheckpoint.build(s, all, Map.of("tern.method", "seed"), false).toBytes());
                 for (Map.Entry<String, QuantizedMatrix> e : all.entrySet()) {
                     seed(t, e.getValue().kind() + ".safetensors",
-                            TernCheckpoint.build(s, Map.of(e.getKey(), e.getValue()), Map.of()).toBytes());
+                            TernCheckpoint.build(s, Map.of(e.getKey(), e.getValue()), Map.of(), false).toBytes());
                 }
             }
         } finally {
