@@ -3,6 +3,7 @@
 # WikiText-2 and TinyStories perplexity of each checkpoint. Usage:
 #   tools/results/quant-table.sh MODEL_DIR [CALIB] [OUT_ROOT]      (CALIB defaults to wikitext2)
 # Prints one markdown row per configuration; the commands are printed above the table.
+# FROM=N starts at the N-th configuration (1-based) and skips the header and FP32 rows, to finish an interrupted run.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 MODEL="$1"; CALIB="${2:-wikitext2}"; OUT="${3:-/tmp/tern-table}"
@@ -30,10 +31,13 @@ configs=(
 )
 ppl() { "$TERN" eval --model "$1" "${@:2}" --json 2>/dev/null | tail -1 | python3 -c 'import json,sys; print("%.2f" % json.load(sys.stdin)["perplexity"])'; }
 echo "model $name, calibration $CALIB (128 windows, seed 0); commands: $TERN quantize --model $MODEL --out DIR --calib $CALIB FLAGS" >&2
-echo "| configuration | flags | bits/weight | quant time (s) | WikiText-2 PPL | TinyStories PPL |"
-echo "|---|---|---|---|---|---|"
-echo "| FP32 | — | 32 | — | $(ppl "$MODEL" --dataset wikitext2) | $(ppl "$MODEL" --text "$VALID") |"
-for c in "${configs[@]}"; do
+FROM="${FROM:-1}"
+if [ "$FROM" -le 1 ]; then
+  echo "| configuration | flags | bits/weight | quant time (s) | WikiText-2 PPL | TinyStories PPL |"
+  echo "|---|---|---|---|---|---|"
+  echo "| FP32 | — | 32 | — | $(ppl "$MODEL" --dataset wikitext2) | $(ppl "$MODEL" --text "$VALID") |"
+fi
+for c in "${configs[@]:$((FROM - 1))}"; do
   label="${c%%|*}"; flags="${c#*|}"
   dir="$OUT/$name-$(echo "$flags" | tr -c 'a-z0-9' '_')"
   # shellcheck disable=SC2086
