@@ -48,11 +48,38 @@ public final class ModelLoader {
         if (TernCheckpoint.isCheckpoint(dir)) return loadCheckpoint(dir, format);
         ModelDir md = ModelDir.open(dir);
         ModelConfig config = md.config();
+        checkMemory(config, format == FloatFormat.F32 ? 4 : 2, Runtime.getRuntime().maxMemory());
         LlamaModel m;
         try (TensorSource src = md.openWeights()) {
             m = WeightsLoader.load(config, src, format.factory());
         }
         return new LoadedModel(m, tokenizer(dir, config), dir, dir + " (" + md.format().name().toLowerCase() + ", " + format.name().toLowerCase() + ")");
+    }
+
+    /**
+     * Heap a loaded model needs: its projection weights at bytesPerWeight, the f32 embedding table (and an untied
+     * head at bytesPerWeight), the KV cache of one full context, and a 512 MiB allowance for one prefill window's
+     * buffers and chunked logits. An estimate, meant to refuse a load that cannot fit before it starts.
+     */
+    public static long estimateBytes(ModelConfig c, double bytesPerWeight) {
+        long h = c.hiddenSize();
+        long perLayer = 2 * h * c.qDim() + 2 * h * c.kvDim() + 3 * h * c.intermediateSize();
+        double weights = bytesPerWeight * perLayer * c.numLayers();
+        long vocab = (long) c.vocabSize() * h;
+        double head = c.tiedEmbeddings() ? 0 : Math.max(2, bytesPerWeight) * vocab;
+        long kv = 4L * 2 * c.numLayers() * c.maxPositions() * c.kvDim();
+        return (long) (weights + head) + 4L * vocab + kv + (512L << 20);
+    }
+
+    /** Refuses a model whose estimated heap exceeds maxHeap, naming what would make it fit. */
+    static void checkMemory(ModelConfig c, int bytesPerWeight, long maxHeap) {
+        long need = estimateBytes(c, bytesPerWeight);
+        if (need <= maxHeap) return;
+        String hint = bytesPerWeight > 2 && estimateBytes(c, 2) <= maxHeap
+                ? "load it with --weights bf16 (half the memory) or raise TERN_HEAP"
+                : "raise TERN_HEAP (the JVM heap), or quantize it first (./tern quantize) on a machine where it fits";
+        throw new TernException(String.format("this model needs about %.1f GiB of heap as %s, but only %.1f GiB is available; %s",
+                need / 1073741824.0, bytesPerWeight == 4 ? "f32" : "bf16", maxHeap / 1073741824.0, hint));
     }
 
     private static LoadedModel loadCheckpoint(Path dir, FloatFormat format) {
