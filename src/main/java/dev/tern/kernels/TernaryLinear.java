@@ -30,7 +30,13 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class TernaryLinear implements LinearOp {
     /** Packed code layout. */
-    public enum Layout { BASE3, PLANES2 }
+    public enum Layout { SLICED, BASE3, PLANES2 }
+
+    /**
+     * Default activation mode of {@link Layout#SLICED} layers: int8 per-group-quantized activations (fast) unless
+     * {@code -Dtern.int8act=false}, which selects the exact f32-activation kernel.
+     */
+    public static final boolean DEFAULT_INT8 = Boolean.parseBoolean(System.getProperty("tern.int8act", "true"));
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
@@ -38,40 +44,59 @@ public final class TernaryLinear implements LinearOp {
     private final int out, in, groupSize, groups;
     private final int[] perm;
     private final Layout layout;
+    private final boolean int8;
     private final Base3Kernel base3;
+    private final SlicedKernel sliced;
     // PLANES2 only
     private final TernaryPacking.Planes planes;
     private final short[] alpha, mu;
     private final int wpg;
 
+    /** Default layout: SLICED (BASE3 when the group size is not a multiple of 32), activations per DEFAULT_INT8. */
     public TernaryLinear(TernaryMatrix m) {
-        this(m, Layout.BASE3);
+        this(m, defaultLayout(m.groupSize()), DEFAULT_INT8);
     }
 
     public TernaryLinear(TernaryMatrix m, Layout layout) {
+        this(m, layout, DEFAULT_INT8);
+    }
+
+    /** int8Activations only affects {@link Layout#SLICED}; the other layouts always use f32 activations. */
+    public TernaryLinear(TernaryMatrix m, Layout layout, boolean int8Activations) {
         this.out = m.rows();
         this.in = m.cols();
         this.groupSize = m.groupSize();
         this.groups = m.groups();
         this.perm = m.perm() == null ? null : m.perm().clone();
         this.layout = layout;
+        this.int8 = layout == Layout.SLICED && int8Activations;
         this.alpha = TernaryPacking.toF16(m.alpha());
         this.mu = TernaryPacking.toF16(m.mu());
         this.wpg = TernaryPacking.planeWordsPerGroup(groupSize);
-        if (layout == Layout.BASE3) {
-            byte[] packed = TernaryPacking.packBase3(m.codes(), out, in, groupSize);
-            base3 = new Base3Kernel(out, in, groupSize, new byte[][] {packed}, new short[][] {alpha}, mu);
-            planes = null;
-        } else {
-            base3 = null;
-            planes = TernaryPacking.packPlanes(m.codes(), out, in, groupSize);
+        Base3Kernel b3 = null;
+        SlicedKernel sk = null;
+        TernaryPacking.Planes pl = null;
+        switch (layout) {
+            case SLICED -> sk = new SlicedKernel(out, in, groupSize,
+                    new byte[][] {TernaryPacking.packSliced(m.codes(), out, in)}, new short[][] {alpha}, mu);
+            case BASE3 -> b3 = new Base3Kernel(out, in, groupSize,
+                    new byte[][] {TernaryPacking.packBase3(m.codes(), out, in, groupSize)}, new short[][] {alpha}, mu);
+            case PLANES2 -> pl = TernaryPacking.packPlanes(m.codes(), out, in, groupSize);
         }
+        base3 = b3;
+        sliced = sk;
+        planes = pl;
+    }
+
+    static Layout defaultLayout(int groupSize) {
+        return SlicedKernel.supports(groupSize) ? Layout.SLICED : Layout.BASE3;
     }
 
     @Override public int inFeatures() { return in; }
     @Override public int outFeatures() { return out; }
     public int groupSize() { return groupSize; }
     public Layout layout() { return layout; }
+    public boolean int8Activations() { return int8; }
 
     /** True when other's permuted input and group sums are valid for this layer too. */
     public boolean sharesInputLayout(TernaryLinear other) {
@@ -80,14 +105,21 @@ public final class TernaryLinear implements LinearOp {
 
     @Override
     public long weightBytes() {
-        long codes = layout == Layout.BASE3 ? base3.residentBytes() - 2L * alpha.length - 2L * mu.length
-                : 8L * (planes.nonzero().length + planes.negative().length);
+        long codes = switch (layout) {
+            case SLICED -> sliced.residentBytes() - 2L * alpha.length - 2L * mu.length;
+            case BASE3 -> base3.residentBytes() - 2L * alpha.length - 2L * mu.length;
+            case PLANES2 -> 8L * (planes.nonzero().length + planes.negative().length);
+        };
         return codes + 2L * alpha.length + 2L * mu.length + (perm == null ? 0 : 4L * perm.length);
     }
 
     @Override
     public String format() {
-        return layout == Layout.BASE3 ? "ternary-base3" : "ternary-2bit";
+        return switch (layout) {
+            case SLICED -> int8 ? "ternary-sliced" : "ternary-sliced-f";
+            case BASE3 -> "ternary-base3";
+            case PLANES2 -> "ternary-2bit";
+        };
     }
 
     @Override
@@ -110,10 +142,10 @@ public final class TernaryLinear implements LinearOp {
         if (xPermuted.length < (long) tokens * in || y.length < (long) tokens * out) {
             throw new IllegalArgumentException("x/y too short");
         }
-        if (layout == Layout.BASE3) {
-            base3.apply(xPermuted, groupSums, y, tokens);
-        } else {
-            planesApply(xPermuted, groupSums, y, tokens);
+        switch (layout) {
+            case SLICED -> sliced.apply(xPermuted, groupSums, y, tokens, int8);
+            case BASE3 -> base3.apply(xPermuted, groupSums, y, tokens);
+            case PLANES2 -> planesApply(xPermuted, groupSums, y, tokens);
         }
     }
 
