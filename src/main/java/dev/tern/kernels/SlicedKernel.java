@@ -21,8 +21,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Int8 path (default): activations are quantized per token and per group to int8 values (one f32 scale per
  * group, as llama.cpp's Q8 for TQ1_0) held in 16-bit lanes; t·x for 32 weights is one masked add and one masked
  * subtract. A group's partial sums stay in int16 (|sum| per lane ≤ groupSize/32 * 127), then adjacent lanes are
- * added in int32, converted once, and y += α_g·scale_g·acc + μ_g·Σx_g. For groups of 128 the GEMV walks
- * 640-column superblocks (two chunk pairs = five groups) in straight-line code: no per-slice branches.
+ * added in int32, converted once, and y += α_g·scale_g·acc + μ_g·Σx_g. For groups of 128 the GEMV decodes in
+ * registers (group i of a superblock = digit i of its 4 chunks); other group sizes go through decoded masks.
  *
  * <p>Float path: the same masks (moved through a long) select f32 activations in two 16-lane halves; it is exact up
  * to float rounding and serves as the reference-accurate option.
@@ -75,7 +75,7 @@ final class SlicedKernel {
         this.rowBytes = TernaryPacking.slicedRowBytes(in);
         this.slices = (in + 31) / 32;
         this.padCols = 32 * slices;
-        this.superblocks = spg == 4 ? in / 640 : 0;
+        this.superblocks = in / 640;
         this.codes = codes;
         this.alpha = alpha;
         this.mu = mu;
@@ -96,10 +96,19 @@ final class SlicedKernel {
             quantize(xp, tokens, padTokens);
             if (tokens == 1) {
                 Parallel.forRange(out, 16, (r0, r1) -> {
+                    long[] pos = spg == 4 ? null : new long[slices], neg = spg == 4 ? null : new long[slices];
+                    float[] acc = new float[16];
                     for (int r = r0; r < r1; r++) {
-                        FloatVector f = FloatVector.zero(F512);
-                        for (int p = 0; p < codes.length; p++) f = rowQ8(codes[p], alpha[p], r, f);
-                        y[r] = sum16(f) + muTerm(r, gs, 0);
+                        float sum = 0f;
+                        for (int p = 0; p < codes.length; p++) {
+                            if (spg == 4) {
+                                sum += rowQ8(codes[p], alpha[p], r, acc);
+                            } else {
+                                decodeMasks(codes[p], r, pos, neg, 0);
+                                sum += rowMasksQ8(pos, neg, 0, alpha[p], r * groups, 0, 0, acc);
+                            }
+                        }
+                        y[r] = sum + muTerm(r, gs, 0);
                     }
                 });
             } else {
@@ -153,8 +162,14 @@ final class SlicedKernel {
         return m;
     }
 
-    /** Lane sum in a fixed butterfly order (reduceLanes may reassociate differently between JIT tiers). */
-    private static float sum16(FloatVector f) {
+    /**
+     * Lane sum of acc[off..off+16) in a fixed butterfly order (reduceLanes may reassociate differently between JIT
+     * tiers). Vectors cross method boundaries only through such arrays: C2 stops inlining Vector API calls after
+     * ~18000 IR nodes (about 35 vector ops), and a vector passed to a non-inlined method is boxed and loses its
+     * intrinsics.
+     */
+    private static float sum16(float[] acc, int off) {
+        FloatVector f = FloatVector.fromArray(F512, acc, off);
         f = f.add(f.rearrange(X8));
         f = f.add(f.rearrange(X4));
         f = f.add(f.rearrange(X2));
@@ -177,31 +192,77 @@ final class SlicedKernel {
     /** Lane masks (bit j = column 32s + j) of t = +1 and t = -1 for every slice s of row r, at pos/neg[off + s]. */
     private void decodeMasks(byte[] code, int r, long[] pos, long[] neg, int off) {
         int cb = r * rowBytes;
-        for (int c = 0; c < chunks; c++) {
+        for (int sb = 0; sb < superblocks; sb++) {
+            // chunk k digit i = slice 20 sb + 4 i + k
+            for (int k = 0; k < 4; k++) {
+                ShortVector q = chunkQ(code, cb, 4 * sb + k);
+                for (int i = 0; i < 5; i++, q = q.mul((short) 3)) {
+                    int s = off + 20 * sb + 4 * i + k;
+                    pos[s] = q.compare(VectorOperators.UGE, POS).toLong();
+                    neg[s] = q.compare(VectorOperators.ULT, NEG).toLong();
+                }
+            }
+        }
+        for (int c = 4 * superblocks, s = 20 * superblocks; c < chunks; c++) {
             ShortVector q = chunkQ(code, cb, c);
-            for (int i = 0, s = 5 * c; i < 5 && s < slices; i++, s++) {
-                ShortVector qi = i == 0 ? q : q.mul(POW3[i]);
-                pos[off + s] = qi.compare(VectorOperators.UGE, POS).toLong();
-                neg[off + s] = qi.compare(VectorOperators.ULT, NEG).toLong();
+            for (int i = 0; i < 5 && s < slices; i++, s++, q = q.mul((short) 3)) {
+                pos[off + s] = q.compare(VectorOperators.UGE, POS).toLong();
+                neg[off + s] = q.compare(VectorOperators.ULT, NEG).toLong();
             }
         }
     }
 
     // ---------------------------------------------------------------- int8 GEMV
 
-    /** f + Σ_g α_g·d_g·(t·xq)_g over one plane of row r (token 0 of xq/dq). */
-    private FloatVector rowQ8(byte[] code, short[] al, int r, FloatVector f) {
-        short[] q = xq;
+    /**
+     * Σ_g α_g·d_g·(t·xq)_g over one plane of row r (token 0 of xq/dq), groups of 128. In a superblock group i is
+     * digit i of its 4 chunks, so one loop body (4 masked add/sub steps, a flush, 4 multiplies by 3 to expose the
+     * next digit) serves every group; it is small enough for C2 to inline everything (no vector boxing).
+     */
+    private float rowQ8(byte[] code, short[] al, int r, float[] acc) {
+        superblocksQ8(code, al, r, acc);
+        if (20 * superblocks < slices) tailQ8(code, al, r, acc);
+        return sum16(acc, 0);
+    }
+
+    /** acc[0..16) = the superblock part of {@link #rowQ8}. */
+    private void superblocksQ8(byte[] code, short[] al, int r, float[] acc) {
+        short[] x = xq;
         float[] d = dq;
         int cb = r * rowBytes, ab = r * groups;
-        for (int b = 0; b < superblocks; b++) f = superblockQ8(code, cb + 128 * b, al, ab + 5 * b, q, 640 * b, d, 5 * b, f);
-        int s0 = 20 * superblocks;
-        if (s0 >= slices) return f;
+        FloatVector f = FloatVector.zero(F512);
+        for (int sb = 0; sb < superblocks; sb++) {
+            ShortVector r0 = ByteVector.fromArray(B512, code, cb + 128 * sb).reinterpretAsShorts();
+            ShortVector r1 = ByteVector.fromArray(B512, code, cb + 128 * sb + 64).reinterpretAsShorts();
+            ShortVector c0 = r0.and(HI), c1 = r0.lanewise(VectorOperators.LSHL, 8);
+            ShortVector c2 = r1.and(HI), c3 = r1.lanewise(VectorOperators.LSHL, 8);
+            for (int i = 0, g = 5 * sb, xo = 640 * sb; i < 5; i++, g++, xo += 128) {
+                ShortVector a = step(ZS, c0, x, xo);
+                a = step(a, c1, x, xo + 32);
+                a = step(a, c2, x, xo + 64);
+                a = step(a, c3, x, xo + 96);
+                f = flush(a, Float.float16ToFloat(al[ab + g]) * d[g], f);
+                c0 = c0.mul((short) 3);
+                c1 = c1.mul((short) 3);
+                c2 = c2.mul((short) 3);
+                c3 = c3.mul((short) 3);
+            }
+        }
+        f.intoArray(acc, 0);
+    }
+
+    /** acc[0..16) += the tail (< 640 columns, chunk c digit i = slice 5c + i), one branch-counted slice at a time. */
+    private void tailQ8(byte[] code, short[] al, int r, float[] acc) {
+        short[] x = xq;
+        float[] d = dq;
+        int cb = r * rowBytes, ab = r * groups;
+        FloatVector f = FloatVector.fromArray(F512, acc, 0);
         ShortVector a = ZS;
-        int g = s0 / spg, k = 0;
+        int s0 = 20 * superblocks, g = 5 * superblocks, k = 0;
         for (int s = s0; s < slices; s++) {
-            ShortVector qs = chunkQ(code, cb, s / 5).mul(POW3[s % 5]);
-            a = step(a, qs, q, 32 * s);
+            int ts = s - s0;
+            ShortVector qs = chunkQ(code, cb, 4 * superblocks + ts / 5).mul(POW3[ts % 5]);
+            a = step(a, qs, x, 32 * s);
             if (++k == spg) {
                 f = flush(a, Float.float16ToFloat(al[ab + g]) * d[g], f);
                 a = ZS;
@@ -210,44 +271,25 @@ final class SlicedKernel {
             }
         }
         if (k > 0) f = flush(a, Float.float16ToFloat(al[ab + g]) * d[g], f);
-        return f;
+        f.intoArray(acc, 0);
     }
 
-    /**
-     * 640 columns = chunks 4b..4b+3 = groups 5b..5b+4 of 128 columns, unrolled: the slice → group assignment is
-     * fixed (group 0 = chunk 0 digits 0-3, group 1 = chunk 0 digit 4 + chunk 1 digits 0-2, ...).
-     */
-    private static FloatVector superblockQ8(byte[] code, int cb, short[] al, int ai, short[] x, int xo, float[] d, int di,
-            FloatVector f) {
-        ShortVector r0 = ByteVector.fromArray(B512, code, cb).reinterpretAsShorts();
-        ShortVector r1 = ByteVector.fromArray(B512, code, cb + 64).reinterpretAsShorts();
-        ShortVector c0 = r0.and(HI), c1 = r0.lanewise(VectorOperators.LSHL, 8);
-        ShortVector c2 = r1.and(HI), c3 = r1.lanewise(VectorOperators.LSHL, 8);
-        ShortVector a = step(ZS, c0, x, xo);
-        a = step(a, c0.mul((short) 3), x, xo + 32);
-        a = step(a, c0.mul((short) 9), x, xo + 64);
-        a = step(a, c0.mul((short) 27), x, xo + 96);
-        f = flush(a, Float.float16ToFloat(al[ai]) * d[di], f);
-        a = step(ZS, c0.mul((short) 81), x, xo + 128);
-        a = step(a, c1, x, xo + 160);
-        a = step(a, c1.mul((short) 3), x, xo + 192);
-        a = step(a, c1.mul((short) 9), x, xo + 224);
-        f = flush(a, Float.float16ToFloat(al[ai + 1]) * d[di + 1], f);
-        a = step(ZS, c1.mul((short) 27), x, xo + 256);
-        a = step(a, c1.mul((short) 81), x, xo + 288);
-        a = step(a, c2, x, xo + 320);
-        a = step(a, c2.mul((short) 3), x, xo + 352);
-        f = flush(a, Float.float16ToFloat(al[ai + 2]) * d[di + 2], f);
-        a = step(ZS, c2.mul((short) 9), x, xo + 384);
-        a = step(a, c2.mul((short) 27), x, xo + 416);
-        a = step(a, c2.mul((short) 81), x, xo + 448);
-        a = step(a, c3, x, xo + 480);
-        f = flush(a, Float.float16ToFloat(al[ai + 3]) * d[di + 3], f);
-        a = step(ZS, c3.mul((short) 3), x, xo + 512);
-        a = step(a, c3.mul((short) 9), x, xo + 544);
-        a = step(a, c3.mul((short) 27), x, xo + 576);
-        a = step(a, c3.mul((short) 81), x, xo + 608);
-        return flush(a, Float.float16ToFloat(al[ai + 4]) * d[di + 4], f);
+    /** Same sum from decoded masks (any group size that is a multiple of 32), token at xq[xo], scales at dq[d0]. */
+    private float rowMasksQ8(long[] pos, long[] neg, int mo, short[] al, int ab, int xo, int d0, float[] acc) {
+        short[] x = xq;
+        float[] d = dq;
+        FloatVector f = FloatVector.zero(F512);
+        for (int g = 0; g < groups; g++) {
+            ShortVector a = ZS;
+            int se = Math.min(slices, (g + 1) * spg);
+            for (int s = g * spg; s < se; s++) {
+                ShortVector v = ShortVector.fromArray(S512, x, xo + 32 * s);
+                a = a.add(v, VectorMask.fromLong(S512, pos[mo + s])).sub(v, VectorMask.fromLong(S512, neg[mo + s]));
+            }
+            f = flush(a, Float.float16ToFloat(al[ab + g]) * d[d0 + g], f);
+        }
+        f.intoArray(acc, 0);
+        return sum16(acc, 0);
     }
 
     /** acc + t·x for the 32 columns whose digit is the top base-3 digit of qi's high bytes. */
@@ -285,7 +327,7 @@ final class SlicedKernel {
                         for (int i = 0; i < TT; i++) {
                             int t = tile * TT + i;
                             if (t < tokens) {
-                                y[t * out + r] = sum16(FloatVector.fromArray(F512, facc, 16 * i)) + muTerm(r, gs, t * groups);
+                                y[t * out + r] = sum16(facc, 16 * i) + muTerm(r, gs, t * groups);
                             }
                         }
                     }
@@ -335,20 +377,22 @@ final class SlicedKernel {
         int planes = codes.length;
         Parallel.forRange(out, 16, (r0, r1) -> {
             long[] pos = new long[planes * slices], neg = new long[pos.length];
+            float[] acc = new float[16];
             for (int r = r0; r < r1; r++) {
                 for (int p = 0; p < planes; p++) decodeMasks(codes[p], r, pos, neg, p * slices);
                 for (int t = 0; t < tokens; t++) {
-                    FloatVector f = FloatVector.zero(F512);
-                    for (int p = 0; p < planes; p++) f = rowF(pos, neg, p * slices, alpha[p], r * groups, t * padCols, f);
-                    y[t * out + r] = sum16(f) + muTerm(r, gs, t * groups);
+                    java.util.Arrays.fill(acc, 0f);
+                    for (int p = 0; p < planes; p++) rowF(pos, neg, p * slices, alpha[p], r * groups, t * padCols, acc);
+                    y[t * out + r] = sum16(acc, 0) + muTerm(r, gs, t * groups);
                 }
             }
         });
     }
 
-    /** f + Σ_g α_g·(t·x)_g with f32 activations: each 32-lane mask is split into two 16-lane float masks. */
-    private FloatVector rowF(long[] pos, long[] neg, int mo, short[] al, int ab, int xo, FloatVector f) {
+    /** acc[0..16) += Σ_g α_g·(t·x)_g with f32 activations: each 32-lane mask is split into two 16-lane float masks. */
+    private void rowF(long[] pos, long[] neg, int mo, short[] al, int ab, int xo, float[] acc) {
         float[] x = xf;
+        FloatVector f = FloatVector.fromArray(F512, acc, 0);
         for (int g = 0; g < groups; g++) {
             FloatVector a = FloatVector.zero(F512), b = a;
             int se = Math.min(slices, (g + 1) * spg);
@@ -361,6 +405,6 @@ final class SlicedKernel {
             }
             f = a.add(b).fma(FloatVector.broadcast(F512, Float.float16ToFloat(al[ab + g])), f);
         }
-        return f;
+        f.intoArray(acc, 0);
     }
 }

@@ -13,10 +13,12 @@ package dev.tern.kernels;
  *       0..242). Row r, group g, chunk c lives at {@code r * base3RowBytes + g * ceil(groupSize/5) + c}.
  *   <li>PLANES2: two bit-planes per group of 64-column words: nonzero (bit set when t != 0) and negative (bit set when
  *       t == -1). Word w of group g in row r lives at {@code (r * groups + g) * planeWordsPerGroup + w}.
- *   <li>SLICED (digit-sliced base 3, no per-group padding, see {@link #packSliced}): a row is cut into chunks of
- *       160 stored columns held in 32 bytes; byte b of chunk c holds the 5 trits of columns 160c + 32i + b,
- *       i = 0..4, so decoding digit i of all 32 bytes at once gives 32 contiguous columns. Rows are padded to whole
- *       chunks with t = 0 (1.6 bit per weight for 2048 columns = 13 chunks: 416 bytes instead of 409.6).
+ *   <li>SLICED (digit-sliced base 3, see {@link #packSliced}): 5 trits per byte as base-3 digits, 32 bytes per chunk
+ *       of 160 columns, arranged so that digit i of a chunk's 32 bytes is the trits of 32 contiguous columns. Rows
+ *       are cut into 640-column superblocks of 4 chunks, where digit i of chunk k holds columns 128i + 32k + b (so
+ *       digit i of the 4 chunks is exactly the i-th 128-column group), then a tail of R < 640 columns in
+ *       ceil(R/160) chunks where digit i of chunk c holds columns 160c + 32i + b. The tail is padded with t = 0:
+ *       2048 columns = 13 chunks = 416 bytes (1.625 bit per weight).
  * </ul>
  */
 public final class TernaryPacking {
@@ -76,13 +78,20 @@ public final class TernaryPacking {
         return codes;
     }
 
-    /** 160-column chunks per sliced row. */
+    /** 160-column chunks per sliced row: 4 per full 640-column superblock, then ceil(tail / 160). */
     public static int slicedChunks(int cols) {
-        return (cols + 159) / 160;
+        return 4 * (cols / 640) + (cols % 640 + 159) / 160;
     }
 
     public static int slicedRowBytes(int cols) {
         return 32 * slicedChunks(cols);
+    }
+
+    /** Stored column held by digit i (0 = most significant) of byte b of chunk c (see the class comment). */
+    static int slicedColumn(int cols, int c, int i, int b) {
+        int sb = cols / 640;
+        if (c < 4 * sb) return 640 * (c / 4) + 128 * i + 32 * (c % 4) + b;
+        return 640 * sb + 160 * (c - 4 * sb) + 32 * i + b;
     }
 
     /**
@@ -120,7 +129,7 @@ public final class TernaryPacking {
                 for (int b = 0; b < 32; b++) {
                     int v = 0;
                     for (int i = 0; i < 5; i++) {
-                        int j = 160 * c + 32 * i + b;
+                        int j = slicedColumn(cols, c, i, b);
                         int t = j < cols ? codes[r * cols + j] : 0;
                         if (t < -1 || t > 1) throw new IllegalArgumentException("code " + t + " not ternary");
                         v = v * 3 + (t + 1);
@@ -140,7 +149,7 @@ public final class TernaryPacking {
                 for (int b = 0; b < 32; b++) {
                     int q = packed[r * rb + slicedOffset(c, b, pairs)] & 0xff;
                     for (int i = 0; i < 5; i++) {
-                        int j = 160 * c + 32 * i + b;
+                        int j = slicedColumn(cols, c, i, b);
                         if (j < cols) codes[r * cols + j] = (byte) (slicedDigit(q, i) - 1);
                     }
                 }
