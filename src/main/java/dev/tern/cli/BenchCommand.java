@@ -22,7 +22,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** `tern bench`: prefill/decode throughput of real or synthetic models, several formats alternately in one process. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = BenchQuantizeCommand.class,
         description = "Prefill (128-token prompt) and decode (256 tokens) throughput; formats or models run alternately in one process.")
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--synthetic", paramLabel = "ARCH", description = "Seeded random-weight model with the shapes of: ${COMPLETION-CANDIDATES}",
@@ -36,7 +36,7 @@ final class BenchCommand implements Callable<Integer> {
     String vs;
 
     @Option(names = "--formats", split = ",", paramLabel = "F",
-            description = "Synthetic formats to compare (default: f32 if it fits in memory, bf16, ternary).")
+            description = "Synthetic formats to compare: f32, bf16, ternary, ptqtp (default: all that fit in memory).")
     List<String> formats;
 
     @Option(names = "--prompt", defaultValue = "128", description = "Prompt tokens for prefill (default ${DEFAULT-VALUE}).")
@@ -104,6 +104,8 @@ final class BenchCommand implements Callable<Integer> {
         ratio(out, res, "ternary", "bf16", "decode");
         ratio(out, res, "ternary", "f32", "prefill");
         ratio(out, res, "ternary", "bf16", "prefill");
+        ratio(out, res, "ptqtp", "bf16", "decode");
+        ratio(out, res, "ptqtp", "ternary", "decode");
         ratio(out, res, "B", "A", "decode");
         ratio(out, res, "B", "A", "prefill");
 
@@ -155,7 +157,7 @@ final class BenchCommand implements Callable<Integer> {
         linear += (long) c.numLayers() * ((long) h * c.qDim() * 2 + 2L * h * c.kvDim() + 3L * h * c.intermediateSize());
         long emb = (long) c.vocabSize() * h * 4 * (c.tiedEmbeddings() ? 1 : 2);
         long heap = Runtime.getRuntime().maxMemory();
-        List<String> want = formats != null ? formats : List.of("f32", "bf16", "ternary");
+        List<String> want = formats != null ? formats : List.of("f32", "bf16", "ternary", "ptqtp");
         List<String> chosen = new ArrayList<>();
         long used = 0;
         for (String f : want) {
@@ -164,7 +166,8 @@ final class BenchCommand implements Callable<Integer> {
                 case "f32" -> linear * 4;
                 case "bf16" -> linear * 2;
                 case "ternary" -> linear / 4 + linear; // codes plus transient unpacked bytes while building
-                default -> throw new TernException("unknown format '" + f + "' (use f32, bf16, ternary)");
+                case "ptqtp" -> linear / 2 + 2 * linear;
+                default -> throw new TernException("unknown format '" + f + "' (use f32, bf16, ternary, ptqtp)");
             };
             if (used + need > heap * 0.85) {
                 if (formats != null) throw new TernException(String.format("format %s needs about %.1f GB more heap than the %.1f GB available (set TERN_HEAP)",

@@ -5,8 +5,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tern.TernException;
 import dev.tern.eval.Perplexity;
 import dev.tern.eval.TextDatasets;
+import dev.tern.eval.tasks.ModelLogLikelihood;
+import dev.tern.eval.tasks.Task;
+import dev.tern.eval.tasks.ZeroShot;
 import dev.tern.model.LoadedModel;
 import dev.tern.model.Transformer;
+import dev.tern.util.SharedPaths;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -14,7 +18,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** `tern eval`: perplexity on a named data set or any text file (and zero-shot tasks). */
-@Command(name = "eval", mixinStandardHelpOptions = true, description = "Measure perplexity (WikiText-2, C4, PTB, or --text FILE).")
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Measure perplexity (WikiText-2, C4, PTB, or --text FILE), or zero-shot accuracy with --tasks.")
 final class EvalCommand implements Callable<Integer> {
     @Mixin ModelOptions modelOptions;
 
@@ -30,11 +35,25 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--max-windows", paramLabel = "N", defaultValue = "0", description = "Evaluate only the first N windows (0 = all).")
     int maxWindows;
 
-    @Option(names = "--json", description = "Print a JSON object as the last line.")
-    boolean json;
+    @Option(names = "--json", arity = "0..1", fallbackValue = "-", paramLabel = "FILE",
+            description = "Print a JSON object as the last line, or with FILE write it there (atomically).")
+    String json;
+
+    @Option(names = "--tasks", paramLabel = "LIST", description = "Zero-shot tasks instead of perplexity: comma list of "
+            + "piqa, arc_easy, arc_challenge, hellaswag, winogrande, openbookqa, boolq, or 'paper' for all seven.")
+    String tasks;
+
+    @Option(names = "--limit", paramLabel = "N", defaultValue = "0", description = "With --tasks: only the first N items of each task (0 = all).")
+    int limit;
+
+    @Option(names = "--task-data", paramLabel = "DIR", description = "Folder of the task files (default: the shared data/tasks).")
+    Path taskData;
 
     @Override
     public Integer call() throws Exception {
+        if (tasks != null) return runTasks();
+        if (limit != 0 || taskData != null) throw new TernException("--limit and --task-data need --tasks");
+        boolean json = this.json != null;
         if (dataset != null && text != null) throw new TernException("give either --dataset or --text, not both");
         String name = text != null ? text.toString() : (dataset == null ? "wikitext2" : dataset);
         String body = text != null ? TextDatasets.read(text) : TextDatasets.evalText(name);
@@ -58,7 +77,32 @@ final class EvalCommand implements Callable<Integer> {
             o.put("window", L);
             o.put("dataset", name);
             o.put("tokens_per_second", r.tokensPerSecond());
-            System.out.println(new ObjectMapper().writeValueAsString(o));
+            String line = new ObjectMapper().writeValueAsString(o);
+            if (this.json.equals("-")) System.out.println(line);
+            else dev.tern.io.AtomicFiles.writeString(Path.of(this.json), line + "\n");
+        }
+        return 0;
+    }
+
+    private Integer runTasks() {
+        if (dataset != null || text != null || window != null || maxWindows != 0) {
+            throw new TernException("--tasks cannot be combined with --dataset, --text, --window or --max-windows");
+        }
+        if (limit < 0) throw new TernException("--limit must be >= 0, got " + limit);
+        java.util.List<Task> list = Task.parse(tasks);
+        LoadedModel m = modelOptions.load();
+        System.err.println("tern: model " + m.source() + "; tasks " + tasks + (limit > 0 ? " (first " + limit + " items each)" : ""));
+        Path dir = taskData != null ? taskData : SharedPaths.data("tasks");
+        ModelLogLikelihood ll = new ModelLogLikelihood(m);
+        ZeroShot.Report r = ZeroShot.run(list, dir, limit, ll, System.console() != null, System.err);
+        if (ll.overlong() > 0) {
+            System.err.println("tern: note: " + ll.overlong() + " continuation(s) were longer than the model's "
+                    + ll.maxLength() + "-token context; only their last " + ll.maxLength() + " tokens were scored");
+        }
+        System.out.print(ZeroShot.table(r));
+        if (json != null) {
+            if (json.equals("-")) System.out.println(ZeroShot.json(r));
+            else ZeroShot.writeJson(r, Path.of(json));
         }
         return 0;
     }

@@ -62,12 +62,15 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--export-dequantized", paramLabel = "DIR", description = "Also write a plain float safetensors model there.")
     Path exportDequantized;
 
+    @Option(names = "--resume", description = "Continue an interrupted run in --out (same settings) from its last finished block.")
+    boolean resume;
+
     @Override
     public Integer call() {
         QuantMethod m = QuantMethod.of(method, bits, group, !noItf, !noAga, order, propagation, ptqtpGptq, seed, damp);
         Path dir = ModelLoader.resolve(model);
         QuantizeJob.Summary s = QuantizeJob.run(new QuantizeJob.Settings(dir, out, m, nsamples, seqlen, calib, seed,
-                exportDequantized, System.console() != null), line -> System.err.println("tern: " + line));
+                exportDequantized, System.console() != null, resume), line -> System.err.println("tern: " + line));
         LayerPipeline.Result r = s.result();
         System.out.printf("wrote       %s%n", s.out());
         System.out.printf("method      %s%n", m.describe());

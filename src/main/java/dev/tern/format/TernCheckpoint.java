@@ -47,10 +47,16 @@ public final class TernCheckpoint {
      * Builds the checkpoint file: every tensor of `source` except the weights of quantized layers, plus the packed
      * layers. `quantized` is keyed by layer prefix ("model.layers.0.self_attn.q_proj").
      */
-    public static SafetensorsWriter build(TensorSource source, Map<String, QuantizedMatrix> quantized, Map<String, String> metadata) {
+    public static SafetensorsWriter build(TensorSource source, Map<String, QuantizedMatrix> quantized, Map<String, String> metadata,
+            boolean tiedEmbeddings) {
         SafetensorsWriter w = new SafetensorsWriter();
         Set<String> skip = new HashSet<>();
         for (String p : quantized.keySet()) skip.add(p + ".weight");
+        // A tied table is written once: safetensors aliases are carried over as metadata (as the source had them),
+        // and a tied head that a reader presents under both names (llama2.c) is dropped; loaders reuse the embeddings.
+        Map<String, String> aliases = source instanceof SafetensorsFile sf ? sf.aliases() : Map.of();
+        skip.addAll(aliases.keySet());
+        if (tiedEmbeddings && aliases.isEmpty() && source.has("model.embed_tokens.weight")) skip.add("lm_head.weight");
         for (String name : new java.util.TreeSet<>(source.names())) {
             if (skip.contains(name)) continue;
             long[] shape = source.shape(name);
@@ -75,6 +81,7 @@ public final class TernCheckpoint {
             d.put("permuted", q.perm() != null);
         }
         Map<String, String> meta = new TreeMap<>(metadata);
+        meta.putAll(aliases);
         meta.put(FORMAT_KEY, FORMAT_VERSION);
         try {
             meta.put(LAYERS_KEY, json.writeValueAsString(layers));
@@ -84,6 +91,20 @@ public final class TernCheckpoint {
         w.putMetadata(meta);
         return w;
     }
+
+    /** A checkpoint-format file holding only quantized layers (no float tensors). */
+    public static SafetensorsWriter buildLayers(Map<String, QuantizedMatrix> quantized, Map<String, String> metadata) {
+        return build(EMPTY, quantized, metadata, false);
+    }
+
+    private static final TensorSource EMPTY = new TensorSource() {
+        @Override public Set<String> names() { return Set.of(); }
+        @Override public boolean has(String name) { return false; }
+        @Override public long[] shape(String name) { throw new TernException("no tensor " + name); }
+        @Override public String dtype(String name) { throw new TernException("no tensor " + name); }
+        @Override public float[] floats(String name) { throw new TernException("no tensor " + name); }
+        @Override public void close() {}
+    };
 
     private static void addLayer(SafetensorsWriter w, String p, QuantizedMatrix q) {
         long rows = q.rows(), groups = q.groups();
@@ -113,7 +134,11 @@ public final class TernCheckpoint {
 
     /** Opens a checkpoint and unpacks its quantized layers, validating every shape against the layer table. */
     public static Contents read(Path dir) {
-        Path f = dir.resolve(FILE);
+        return readFile(dir.resolve(FILE));
+    }
+
+    /** As {@link #read(Path)}, for a checkpoint-format file under any name (e.g. the per-block files of a resumable run). */
+    public static Contents readFile(Path f) {
         SafetensorsFile file = SafetensorsFile.open(f);
         try {
             Map<String, String> meta = file.metadata();

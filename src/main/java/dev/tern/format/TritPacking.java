@@ -15,6 +15,7 @@ public final class TritPacking {
     }
 
     public static byte[] packBase3(byte[] trits, int rows, int cols) {
+        checkDims(rows, cols, 1);
         int bpr = bytesPerRow(cols);
         byte[] out = new byte[rows * bpr];
         for (int r = 0; r < rows; r++) {
@@ -32,6 +33,7 @@ public final class TritPacking {
     }
 
     public static byte[] unpackBase3(byte[] packed, int rows, int cols) {
+        checkDims(rows, cols, 1);
         int bpr = bytesPerRow(cols);
         if (packed.length != (long) rows * bpr) throw new IllegalArgumentException("packed length " + packed.length + " != " + rows * bpr);
         byte[] out = new byte[rows * cols];
@@ -53,6 +55,7 @@ public final class TritPacking {
     }
 
     public static byte[] packBits(byte[] codes, int rows, int cols, int bits) {
+        checkDims(rows, cols, bits);
         int bpr = bitBytesPerRow(cols, bits);
         byte[] out = new byte[rows * bpr];
         for (int r = 0; r < rows; r++) {
@@ -67,6 +70,7 @@ public final class TritPacking {
     }
 
     public static byte[] unpackBits(byte[] packed, int rows, int cols, int bits) {
+        checkDims(rows, cols, bits);
         int bpr = bitBytesPerRow(cols, bits);
         if (packed.length != (long) rows * bpr) throw new IllegalArgumentException("packed length " + packed.length + " != " + rows * bpr);
         byte[] out = new byte[rows * cols];
@@ -79,5 +83,16 @@ public final class TritPacking {
             }
         }
         return out;
+    }
+
+    /**
+     * Dimensions come from checkpoint metadata: negative sizes, a bit width a byte code cannot hold, or a rows x cols
+     * beyond one Java array would otherwise surface as NegativeArraySize/overflowed lengths instead of this message.
+     */
+    private static void checkDims(int rows, int cols, int bits) {
+        if (rows < 0 || cols < 0 || bits < 1 || bits > 8 || (long) rows * cols > Integer.MAX_VALUE - 8
+                || (long) rows * bitBytesPerRow(cols, bits) > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("bad packed-code dimensions: " + rows + "x" + cols + " at " + bits + " bits");
+        }
     }
 }

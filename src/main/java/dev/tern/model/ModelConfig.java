@@ -38,7 +38,17 @@ public record ModelConfig(
         List<Integer> eosTokenIds) {
 
     /** Llama-3.1 style RoPE frequency scaling. */
-    public record RopeScaling(double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositions) {}
+    public record RopeScaling(double factor, double lowFreqFactor, double highFreqFactor, int originalMaxPositions) {
+        /** The llama3 formula divides by factor and by (high - low): reject values that would make RoPE NaN. */
+        public RopeScaling {
+            if (!(factor > 0) || !(lowFreqFactor > 0) || !(highFreqFactor > lowFreqFactor) || Double.isInfinite(factor)
+                    || Double.isInfinite(highFreqFactor) || originalMaxPositions <= 0) {
+                throw new TernException("config: invalid llama3 rope_scaling (factor " + factor + ", low_freq_factor "
+                        + lowFreqFactor + ", high_freq_factor " + highFreqFactor + ", original_max_position_embeddings "
+                        + originalMaxPositions + ")");
+            }
+        }
+    }
 
     public static final Set<String> SUPPORTED_TYPES = Set.of("llama", "mistral", "qwen2", "qwen3");
 
@@ -56,6 +66,17 @@ public record ModelConfig(
         if (hiddenSize > 1 << 16 || intermediateSize > 1 << 18 || numLayers > 1024 || vocabSize > 1 << 22 || headDim > 1024) {
             throw new TernException("config: implausibly large sizes (hidden " + hiddenSize + ", intermediate "
                     + intermediateSize + ", layers " + numLayers + ", vocab " + vocabSize + ")");
+        }
+        // Derived sizes drive allocations (projections, the RoPE table): bound them too, in long arithmetic.
+        if ((long) numHeads * headDim > 1 << 16 || (long) numKvHeads * headDim > 1 << 16
+                || (long) maxPositions * headDim > 1 << 28) {
+            throw new TernException("config: implausibly large attention sizes (num_attention_heads " + numHeads
+                    + ", num_key_value_heads " + numKvHeads + ", head_dim " + headDim + ", max_position_embeddings "
+                    + maxPositions + ")");
+        }
+        if (!(ropeTheta > 0) || Double.isInfinite(ropeTheta) || !(rmsNormEps >= 0) || Double.isInfinite(rmsNormEps)) {
+            throw new TernException("config: rope_theta must be positive and rms_norm_eps non-negative (got "
+                    + ropeTheta + ", " + rmsNormEps + ")");
         }
         eosTokenIds = List.copyOf(eosTokenIds);
     }

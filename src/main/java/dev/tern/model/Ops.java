@@ -12,13 +12,14 @@ public final class Ops {
         for (int i = 0; i < n; i++) out[outOff + i] = weight[i] * (x[off + i] * inv);
     }
 
+    /** StrictMath, not Math: Math.exp may round differently once JIT-compiled, and runs must be bit-reproducible. */
     public static float silu(float x) {
-        return (float) (x / (1.0 + Math.exp(-x)));
+        return (float) (x / (1.0 + StrictMath.exp(-x)));
     }
 
-    /** gate[i] = silu(gate[i]) * up[i] over n elements. */
+    /** gate[i] = silu(gate[i]) * up[i] over n elements (vectorised, with the reproducible exp of VecMath). */
     public static void swiglu(float[] gate, float[] up, int n) {
-        for (int i = 0; i < n; i++) gate[i] = silu(gate[i]) * up[i];
+        VecMath.swiglu(gate, up, n);
     }
 
     /** In-place softmax of x[off..off+n) (vectorised exp). */
@@ -31,6 +32,6 @@ public final class Ops {
     /** log-softmax value of index `target` in row x[off..off+n); exp is vectorised, the log-sum-exp kept in double. */
     public static double logProb(float[] x, int off, int n, int target) {
         float max = VecMath.max(x, off, n);
-        return (double) x[off + target] - max - Math.log(VecMath.sumExp(x, off, n, max));
+        return (double) x[off + target] - max - StrictMath.log(VecMath.sumExp(x, off, n, max));
     }
 }

@@ -12,15 +12,15 @@ public final class Rope {
         int d = c.headDim();
         half = d / 2;
         double[] invFreq = new double[half];
-        for (int i = 0; i < half; i++) invFreq[i] = 1.0 / Math.pow(c.ropeTheta(), (2.0 * i) / d);
+        for (int i = 0; i < half; i++) invFreq[i] = 1.0 / StrictMath.pow(c.ropeTheta(), (2.0 * i) / d);
         if (c.ropeScaling() != null) scaleLlama3(invFreq, c.ropeScaling());
         cos = new float[maxPositions * half];
         sin = new float[maxPositions * half];
         for (int p = 0; p < maxPositions; p++) {
             for (int i = 0; i < half; i++) {
                 double a = p * invFreq[i];
-                cos[p * half + i] = (float) Math.cos(a);
-                sin[p * half + i] = (float) Math.sin(a);
+                cos[p * half + i] = (float) StrictMath.cos(a);
+                sin[p * half + i] = (float) StrictMath.sin(a);
             }
         }
     }

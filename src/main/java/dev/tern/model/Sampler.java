@@ -28,7 +28,7 @@ public final class Sampler {
         for (int i = 0; i < n; i++) max = Math.max(max, logits[off + i]);
         double[] p = new double[n];
         double sum = 0;
-        for (int i = 0; i < n; i++) sum += (p[i] = Math.exp((logits[off + i] - max) / temperature));
+        for (int i = 0; i < n; i++) sum += (p[i] = StrictMath.exp((logits[off + i] - max) / temperature));
         for (int i = 0; i < n; i++) p[i] /= sum;
         Integer[] order = new Integer[n];
         for (int i = 0; i < n; i++) order[i] = i;

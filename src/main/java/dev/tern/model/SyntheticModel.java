@@ -11,7 +11,7 @@ import java.util.SplittableRandom;
  */
 public final class SyntheticModel {
     /** How the linear layers of a synthetic model are stored. */
-    public enum Format { F32, BF16, TERNARY }
+    public enum Format { F32, BF16, TERNARY, PTQTP }
 
     private SyntheticModel() {}
 
@@ -38,6 +38,11 @@ public final class SyntheticModel {
             case F32 -> LinearFactory.F32.create(uniform(seed, 0, (long) out * in, 0.05f), out, in);
             case BF16 -> LinearFactory.BF16.create(uniform(seed, 0, (long) out * in, 0.05f), out, in);
             case TERNARY -> LinearFactory.quantized(randomTernary(seed, out, in, 128));
+            case PTQTP -> {
+                TernaryMatrix a = randomTernary(seed, out, in, 128), b = randomTernary(seed + 99991, out, in, 128);
+                yield LinearFactory.quantized(new dev.tern.format.TritPlaneMatrix(out, in, 128, a.codes(), b.codes(), a.alpha(),
+                        b.alpha(), a.perm()));
+            }
         };
     }
 

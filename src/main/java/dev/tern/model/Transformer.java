@@ -125,19 +125,22 @@ public final class Transformer {
     }
 
     /**
-     * Causal attention of n query rows (positions startPos..) over the cache. Keys are first transposed per KV head to
-     * [headDim][position], so that query·key for all positions is a run of axpy's over long contiguous rows — this
+     * Causal attention of n query rows (positions startPos..) over the cache. Keys and values are first transposed per KV head to
+     * [headDim][position], so that query·key for all positions is a run of axpy's, and scores·values a run of dot products, over long contiguous rows — this
      * vectorises well even for the tiny head sizes of small models, where a per-position dot product would not.
      */
     private void attention(float[] q, float[] keys, float[] values, float[] att, int n, int startPos) {
         int heads = c.numHeads(), hd = c.headDim(), kvDim = c.kvDim(), qDim = c.qDim(), kvHeads = c.numKvHeads();
         int group = heads / kvHeads;
         int ctx = startPos + n;
-        float[] kt = new float[kvHeads * hd * ctx];
+        float[] kt = new float[kvHeads * hd * ctx], vt = new float[kvHeads * hd * ctx];
         Parallel.forRange(kvHeads * hd, 8, (from, to) -> {
             for (int r = from; r < to; r++) {
                 int kh = r / hd, d = r % hd, base = r * ctx;
-                for (int p = 0; p < ctx; p++) kt[base + p] = keys[p * kvDim + kh * hd + d];
+                for (int p = 0; p < ctx; p++) {
+                    kt[base + p] = keys[p * kvDim + kh * hd + d];
+                    vt[base + p] = values[p * kvDim + kh * hd + d];
+                }
             }
         });
         float scale = (float) (1.0 / Math.sqrt(hd));
@@ -152,8 +155,8 @@ public final class Transformer {
                 java.util.Arrays.fill(scores, 0, len, 0f);
                 for (int d = 0; d < hd; d++) VecMath.axpy(q[qo + d] * scale, kt, (kh * hd + d) * ctx, scores, 0, len);
                 Ops.softmax(scores, 0, len);
-                int ao = t * qDim + hh * hd, ko = kh * hd;
-                for (int p = 0; p < len; p++) VecMath.axpy(scores[p], values, p * kvDim + ko, att, ao, hd);
+                int ao = t * qDim + hh * hd;
+                for (int d = 0; d < hd; d++) att[ao + d] = VecMath.dot(scores, 0, vt, (kh * hd + d) * ctx, len);
             }
         });
     }

@@ -16,7 +16,7 @@ final class VecMath {
         for (int bound = S.loopBound(n); i < bound; i += S.length()) {
             acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(acc);
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }
@@ -31,17 +31,42 @@ final class VecMath {
         return r;
     }
 
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+
+    /**
+     * exp of every lane, built from plain IEEE operations (Cephes-style range reduction and a degree-6 polynomial,
+     * relative error ~1e-7). The Vector API's EXP lane op is an intrinsic whose results differ between interpreted and
+     * JIT-compiled code, which made runs non-reproducible; this one gives the same bits everywhere.
+     */
+    static FloatVector exp(FloatVector x) {
+        x = x.max(-87.3f).min(88.7f);
+        // Adding and subtracting 1.5·2^23 rounds to the nearest integer with plain float arithmetic.
+        FloatVector k = x.mul(LOG2E).add(12582912f).sub(12582912f);
+        FloatVector r = x.sub(k.mul(LN2_HI)).sub(k.mul(LN2_LO));
+        FloatVector p = FloatVector.broadcast(S, 1.9875691500e-4f);
+        p = p.fma(r, bc(1.3981999507e-3f)).fma(r, bc(8.3334519073e-3f)).fma(r, bc(4.1665795894e-2f))
+                .fma(r, bc(1.6666665459e-1f)).fma(r, bc(5.0000001201e-1f));
+        p = p.mul(r).mul(r).add(r).add(1f);
+        var pow2 = k.convert(VectorOperators.F2I, 0).reinterpretAsInts().add(127).lanewise(VectorOperators.LSHL, 23);
+        return p.mul(pow2.reinterpretAsFloats());
+    }
+
+    private static FloatVector bc(float c) {
+        return FloatVector.broadcast(S, c);
+    }
+
     /** x[i] = exp(x[i] - shift) in place; returns the sum (accumulated per lane in float, then in double). */
     static double expInPlace(float[] x, int off, int n, float shift) {
         int i = 0;
         FloatVector acc = FloatVector.zero(S);
         for (int bound = S.loopBound(n); i < bound; i += S.length()) {
-            FloatVector e = FloatVector.fromArray(S, x, off + i).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e = exp(FloatVector.fromArray(S, x, off + i).sub(shift));
             e.intoArray(x, off + i);
             acc = acc.add(e);
         }
-        double sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) sum += (x[off + i] = (float) Math.exp(x[off + i] - shift));
+        double sum = sumLanes(acc);
+        for (; i < n; i++) sum += (x[off + i] = (float) StrictMath.exp(x[off + i] - shift));
         return sum;
     }
 
@@ -50,11 +75,33 @@ final class VecMath {
         int i = 0;
         FloatVector acc = FloatVector.zero(S);
         for (int bound = S.loopBound(n); i < bound; i += S.length()) {
-            acc = acc.add(FloatVector.fromArray(S, x, off + i).sub(shift).lanewise(VectorOperators.EXP));
+            acc = acc.add(exp(FloatVector.fromArray(S, x, off + i).sub(shift)));
         }
-        double sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) sum += Math.exp(x[off + i] - shift);
+        double sum = sumLanes(acc);
+        for (; i < n; i++) sum += StrictMath.exp(x[off + i] - shift);
         return sum;
+    }
+
+    /**
+     * Sum of the lanes in lane order. reduceLanes(ADD) may associate differently once JIT-compiled than when
+     * interpreted, which would make results depend on warm-up; a fixed order keeps runs bit-identical.
+     */
+    static float sumLanes(FloatVector v) {
+        float[] lanes = v.toArray();
+        float s = 0;
+        for (float f : lanes) s += f;
+        return s;
+    }
+
+    /** gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i]. */
+    static void swiglu(float[] gate, float[] up, int n) {
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += S.length()) {
+            FloatVector g = FloatVector.fromArray(S, gate, i);
+            FloatVector silu = g.div(exp(g.neg()).add(1f));
+            silu.mul(FloatVector.fromArray(S, up, i)).intoArray(gate, i);
+        }
+        for (; i < n; i++) gate[i] = Ops.silu(gate[i]) * up[i];
     }
 
     static void scale(float[] x, int off, int n, float a) {

@@ -32,7 +32,9 @@ public record QuantMethod(String name, GroupQuantizer quantizer, Gptq.Options op
         switch (n) {
             case "pt2" -> {
                 q = new AtqQuantizer(itf, aga);
-                o = Gptq.Options.defaults();
+                // Column-by-column error feedback inside the block is Tern's default: on the shared models it beats
+                // METHOD.md's block-at-once default by a wide margin (README, "Results"); --propagation block restores it.
+                o = Gptq.Options.defaults().withPropagation(Gptq.Propagation.COLUMN);
                 flags.put("itf", String.valueOf(itf));
                 flags.put("aga", String.valueOf(aga));
             }

@@ -24,7 +24,7 @@ import java.util.function.Consumer;
 public final class QuantizeJob {
     /** Everything the job needs besides the method. nsamples/seqlen/calib are ignored by data-free methods. */
     public record Settings(Path modelDir, Path out, QuantMethod method, int nsamples, Integer seqlen, String calib, long seed,
-            Path exportDequantized, boolean progress) {}
+            Path exportDequantized, boolean progress, boolean resume) {}
 
     /** What was written and what it cost. */
     public record Summary(Path out, LayerPipeline.Result result, double quantBitsPerWeight, double fileBitsPerParam, long quantWeights) {}
@@ -43,13 +43,31 @@ public final class QuantizeJob {
         Calibration calib = null;
         int seqlen = s.seqlen() != null ? s.seqlen() : cfg.evalWindow();
         if (seqlen < 2 || seqlen > cfg.maxPositions()) throw new TernException("--seqlen must be in [2, " + cfg.maxPositions() + "], got " + seqlen);
+        checkMemory(cfg, s.method(), s.nsamples(), seqlen, Runtime.getRuntime().maxMemory());
         if (!s.method().dataFree()) {
             log.accept("calibration: " + s.nsamples() + " windows x " + seqlen + " tokens from " + s.calib() + ", seed " + s.seed());
             calib = Calibration.sample(tok, TextDatasets.calibrationText(s.calib()), s.calib(), s.nsamples(), seqlen, s.seed());
         }
         try (TensorSource src = md.openWeights()) {
             log.accept("method: " + s.method().describe());
-            LayerPipeline.Result r = new LayerPipeline(cfg, src, s.method(), log).run(calib, 0, null, s.progress(), null);
+            String fingerprint = s.method().describe() + " seed=" + s.seed() + " calib=" + s.calib() + " nsamples=" + s.nsamples()
+                    + " seqlen=" + seqlen + " model=" + s.modelDir().toAbsolutePath().normalize();
+            ResumeState.Saved saved = null;
+            if (s.resume()) {
+                saved = ResumeState.load(s.out(), fingerprint, calib == null ? 0 : calib.windows().length);
+                if (saved == null) log.accept("no resume state in " + s.out() + "; starting from the first block");
+                else log.accept("resuming at block " + saved.nextLayer() + " of " + cfg.numLayers());
+            } else {
+                ResumeState.clear(s.out());
+            }
+            LayerPipeline.BlockListener keep = (layer, block, x) -> ResumeState.save(s.out(), fingerprint, layer, block, x);
+            LayerPipeline.Result r = new LayerPipeline(cfg, src, s.method(), log).run(calib, saved == null ? 0 : saved.nextLayer(),
+                    saved == null ? null : saved.activations(), s.progress(), keep);
+            if (saved != null) {
+                Map<String, QuantizedMatrix> all = new java.util.LinkedHashMap<>(saved.layers());
+                all.putAll(r.layers());
+                r = new LayerPipeline.Result(all, r.seconds(), r.peakHeapBytes());
+            }
             Map<String, String> meta = new TreeMap<>();
             meta.put("tern.method", s.method().name());
             meta.put("tern.flags", s.method().describe());
@@ -57,11 +75,12 @@ public final class QuantizeJob {
             meta.put("tern.calibration", calib == null ? "none (data-free)" : calib.source() + " " + s.nsamples() + "x" + seqlen);
             meta.put("tern.version", Versions.VERSION);
             meta.put("tern.source_model", s.modelDir().toAbsolutePath().normalize().getFileName().toString());
-            writeFolder(s.out(), s.modelDir(), md, cfg, TernCheckpoint.build(src, r.layers(), meta));
+            writeFolder(s.out(), s.modelDir(), md, cfg, TernCheckpoint.build(src, r.layers(), meta, cfg.tiedEmbeddings()));
             if (s.exportDequantized() != null) {
                 writeFolder(s.exportDequantized(), s.modelDir(), md, cfg, dequantizedExport(src, r.layers(), meta));
                 log.accept("dequantized float export written to " + s.exportDequantized());
             }
+            ResumeState.clear(s.out());
             long bits = 0, weights = 0;
             for (QuantizedMatrix q : r.layers().values()) {
                 bits += q.storageBits();
@@ -101,6 +120,34 @@ public final class QuantizeJob {
         m.put("tern.export", "dequantized");
         w.putMetadata(m);
         return w;
+    }
+
+    /**
+     * Heap the pipeline needs at its peak: calibration activations, one window's block buffers and KV cache, the
+     * embeddings, one block's f32 weights (twice: source and packed copy), the Hessians of the four input sites and
+     * GPTQ's working inverse of the largest one.
+     */
+    public static long estimateBytes(ModelConfig c, QuantMethod m, int nsamples, int seqlen) {
+        long h = c.hiddenSize(), inter = c.intermediateSize(), q = c.qDim(), kv = c.kvDim();
+        long block = 4L * 2 * (2 * h * q + 2 * h * kv + 3 * h * inter);
+        long largest = Math.max(Math.max(h, q), inter);
+        if (m.dataFree()) return block + 4L * largest * largest;
+        long acts = 4L * nsamples * seqlen * h;
+        long window = 4L * seqlen * (3 * h + 2 * q + 2 * kv + 2 * inter) + 4L * 2 * seqlen * kv * c.numLayers();
+        long hessians = 8L * (2 * h * h + q * q + inter * inter) + 8L * largest * largest;
+        return acts + window + 4L * c.vocabSize() * h + block + hessians;
+    }
+
+    static void checkMemory(ModelConfig c, QuantMethod m, int nsamples, int seqlen, long maxHeap) {
+        long need = estimateBytes(c, m, nsamples, seqlen);
+        if (need <= maxHeap * 0.9) return;
+        long perSample = 4L * seqlen * c.hiddenSize();
+        long fixed = estimateBytes(c, m, 0, seqlen);
+        long fit = (long) ((maxHeap * 0.9 - fixed) / perSample);
+        String hint = !m.dataFree() && fit >= 1 ? "lower --nsamples to " + fit + " or --seqlen, or raise TERN_HEAP"
+                : "raise TERN_HEAP (the JVM heap) or use a machine with more memory";
+        throw new TernException(String.format("quantizing this model needs about %.1f GiB of heap, but only %.1f GiB is available; %s",
+                need / 1073741824.0, maxHeap / 1073741824.0, hint));
     }
 
     /** Refuses an output path that is a file or cannot be created/written. */

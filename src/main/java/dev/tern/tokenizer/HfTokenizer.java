@@ -19,6 +19,9 @@ import java.util.Set;
 
 /** A Hugging Face tokenizer.json BPE tokenizer (SentencePiece-style with byte fallback, or GPT-2 byte-level). */
 public final class HfTokenizer implements Tokenizer {
+    /** Ids size the id-to-token table: cap them (as ModelConfig caps vocab_size) so a hostile id cannot exhaust memory. */
+    static final int MAX_ID = (1 << 22) - 1;
+
     private final BpeModel model;
     private final String[] idToText;
     private final boolean[] special;
@@ -336,7 +339,7 @@ public final class HfTokenizer implements Tokenizer {
             int maxId = -1;
             for (Iterator<Map.Entry<String, JsonNode>> it = vocabNode.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> e = it.next();
-                if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0) {
+                if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0 || e.getValue().asInt() > MAX_ID) {
                     throw new TernException(file + ": vocab entry " + e.getKey() + " has a bad id " + e.getValue());
                 }
                 int id = e.getValue().asInt();
@@ -351,6 +354,10 @@ public final class HfTokenizer implements Tokenizer {
                 for (JsonNode a : addedNode) {
                     if (!a.has("id") || !a.has("content")) {
                         throw new TernException(file + ": added token without id or content");
+                    }
+                    JsonNode idNode = a.get("id");
+                    if (!idNode.canConvertToInt() || idNode.asInt() < 0 || idNode.asInt() > MAX_ID) {
+                        throw new TernException(file + ": added token " + a.get("content") + " has a bad id " + idNode);
                     }
                     boolean sp = Json.bool(a, "special", false);
                     added.add(new AddedToken(a.get("id").asInt(), a.get("content").asText(), sp,
@@ -439,6 +446,15 @@ public final class HfTokenizer implements Tokenizer {
             int[][] template = parsePostProcessor(root.get("post_processor"));
             int[] tPrefix = template == null ? new int[0] : template[0];
             int[] tSuffix = template == null ? new int[0] : template[1];
+            // encode() emits these ids as they are; one outside the table would index past the model's embedding.
+            for (int[] ids : new int[][] {tPrefix, tSuffix}) {
+                for (int id : ids) {
+                    if (id < 0 || id >= idToText.length) {
+                        throw new TernException(file + ": post_processor adds token id " + id
+                                + ", outside the vocabulary (size " + idToText.length + ")");
+                    }
+                }
+            }
 
             String bosText = configToken("bos_token");
             bosId = idOf(bosText);

@@ -35,6 +35,30 @@ final class Json {
         return t.asText();
     }
 
+    /** Longest replacement/prepend string accepted from a file: real ones are one character ("▁", " "). */
+    static final int MAX_INSERT = 32;
+
+    /**
+     * A Sequence of rewriting steps from a hostile file could grow text geometrically (Replace "a" with "aaaa",
+     * twenty times) and exhaust memory; real pipelines stay within a small factor (NFKD's worst case is 18).
+     */
+    static void checkGrowth(long inputChars, long outputChars, String what, String file) {
+        if (outputChars > 64 * inputChars + 4096) {
+            throw new TernException(file + ": " + what + " grows " + inputChars + " characters to " + outputChars
+                    + " (more than 64-fold); refusing a tokenizer that inflates text");
+        }
+    }
+
+    /** A replacement string from the file, refused when long enough to inflate text on its own. */
+    static String insertText(JsonNode parent, String field, String def, String what, String file) {
+        String s = text(parent, field, def);
+        if (s != null && s.length() > MAX_INSERT) {
+            throw new TernException(file + ": " + what + " \"" + field + "\" is " + s.length() + " characters long (at most "
+                    + MAX_INSERT + " supported)");
+        }
+        return s;
+    }
+
     /** A normalizer / pre-tokenizer / decoder pattern: {"String": s} (literal) or {"Regex": r}. */
     static java.util.regex.Pattern pattern(JsonNode node, String what, String file) {
         if (node != null && node.has("String")) {

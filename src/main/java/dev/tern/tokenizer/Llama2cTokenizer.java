@@ -61,12 +61,21 @@ public final class Llama2cTokenizer implements Tokenizer {
             rankOf.putIfAbsent(distinct[i] == 0.0f ? 0.0f : distinct[i], rankOf.size());
         }
         LongLongMap pairs = new LongLongMap(pieces.length * 4);
+        // Only split where both halves have the length of some piece: trying every split of every piece is quadratic
+        // in the piece length, and a hostile file of a few long pieces (max_token_length 65536) took minutes to load.
+        java.util.BitSet lengths = new java.util.BitSet();
+        for (String s : pieces) {
+            lengths.set(s.length());
+        }
         for (int t = 0; t < pieces.length; t++) {
             String s = pieces[t];
             if (lookup.get(s) != t) {
                 continue;
             }
-            for (int k = 1; k < s.length(); k++) {
+            for (int k = lengths.nextSetBit(1); k >= 1 && k < s.length(); k = lengths.nextSetBit(k + 1)) {
+                if (!lengths.get(s.length() - k)) {
+                    continue;
+                }
                 Integer a = lookup.get(s.substring(0, k));
                 Integer b = lookup.get(s.substring(k));
                 if (a != null && b != null) {

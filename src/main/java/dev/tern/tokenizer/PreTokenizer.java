@@ -38,15 +38,18 @@ interface PreTokenizer {
                     List<String> current = List.of(text);
                     for (PreTokenizer p : parts) {
                         List<String> nextPieces = new ArrayList<>();
+                        long chars = 0;
                         for (String piece : current) {
                             p.split(piece, section, nextPieces);
                         }
+                        for (String piece : nextPieces) chars += piece.length();
+                        Json.checkGrowth(text.length(), chars, "pre_tokenizer Sequence", file);
                         current = nextPieces;
                     }
                     out.addAll(current);
                 };
             }
-            case "Metaspace" -> metaspace(node);
+            case "Metaspace" -> metaspace(node, file);
             case "ByteLevel" -> {
                 boolean addPrefixSpace = Json.bool(node, "add_prefix_space", true);
                 boolean useRegex = Json.bool(node, "use_regex", true);
@@ -85,8 +88,8 @@ interface PreTokenizer {
         };
     }
 
-    private static PreTokenizer metaspace(JsonNode node) {
-        String replacement = Json.text(node, "replacement", "\u2581");
+    private static PreTokenizer metaspace(JsonNode node, String file) {
+        String replacement = Json.insertText(node, "replacement", "\u2581", "pre_tokenizer Metaspace", file);
         String scheme = Json.text(node, "prepend_scheme", null);
         if (scheme == null) {
             // Files older than prepend_scheme spell it as add_prefix_space.

@@ -28,19 +28,21 @@ interface TextNormalizer {
                     }
                 }
                 yield s -> {
+                    long original = s.length();
                     for (TextNormalizer p : parts) {
                         s = p.normalize(s);
+                        Json.checkGrowth(original, s.length(), "normalizer Sequence", file);
                     }
                     return s;
                 };
             }
             case "Prepend" -> {
-                String prefix = Json.text(node, "prepend", "");
+                String prefix = Json.insertText(node, "prepend", "", "normalizer Prepend", file);
                 yield s -> s.isEmpty() ? s : prefix + s;
             }
             case "Replace" -> {
                 Pattern p = Json.pattern(node.get("pattern"), "normalizer Replace", file);
-                String content = Matcher.quoteReplacement(Json.text(node, "content", ""));
+                String content = Matcher.quoteReplacement(Json.insertText(node, "content", "", "normalizer Replace", file));
                 yield s -> p.matcher(s).replaceAll(content);
             }
             case "NFC" -> s -> Normalizer.normalize(s, Normalizer.Form.NFC);

@@ -28,15 +28,17 @@ interface TokenDecoder {
                     }
                 }
                 yield tokens -> {
+                    long original = chars(tokens);
                     for (TokenDecoder d : parts) {
                         tokens = d.decodeChain(tokens);
+                        Json.checkGrowth(original, chars(tokens), "decoder Sequence", file);
                     }
                     return tokens;
                 };
             }
             case "Replace" -> {
                 Pattern p = Json.pattern(node.get("pattern"), "decoder Replace", file);
-                String content = Matcher.quoteReplacement(Json.text(node, "content", ""));
+                String content = Matcher.quoteReplacement(Json.insertText(node, "content", "", "decoder Replace", file));
                 yield tokens -> tokens.stream().map(t -> p.matcher(t).replaceAll(content)).toList();
             }
             case "ByteFallback" -> TokenDecoder::byteFallback;
@@ -66,6 +68,12 @@ interface TokenDecoder {
             case "ByteLevel" -> TokenDecoder::byteLevel;
             default -> throw new TernException(file + ": unsupported decoder " + type);
         };
+    }
+
+    private static long chars(List<String> tokens) {
+        long n = 0;
+        for (String t : tokens) n += t.length();
+        return n;
     }
 
     private static String strip(String t, String content, int start, int stop) {
