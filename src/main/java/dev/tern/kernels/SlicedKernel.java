@@ -46,10 +46,14 @@ final class SlicedKernel {
     private static final VectorShuffle<Float> X4 = VectorShuffle.fromOp(F512, i -> i ^ 4);
     private static final VectorShuffle<Float> X2 = VectorShuffle.fromOp(F512, i -> i ^ 2);
     private static final VectorShuffle<Float> X1 = VectorShuffle.fromOp(F512, i -> i ^ 1);
-    /** Tokens per GEMM tile (int8 path): one decoded mask pair feeds this many masked add/sub pairs. */
-    private static final int TT = 4;
-    /** Rows whose masks are decoded together in GEMM; their masks and a token tile's activations stay in L1. */
-    private static final int RB = 16;
+    private static final VectorMask<Float> M8 = VectorMask.fromLong(F512, 0xff00L), M4 = VectorMask.fromLong(F512, 0xf0f0L);
+    private static final VectorMask<Float> M2 = VectorMask.fromLong(F512, 0xccccL), M1 = VectorMask.fromLong(F512, 0xaaaaL);
+    /** From this many tokens on, decoded-tile GEMM beats running the GEMV once per token. */
+    static final int GEMM_MIN_TOKENS = Integer.getInteger("tern.sliced.gemm", 4);
+    /** GEMM register tile: GR rows x GT tokens (16 accumulators). */
+    private static final int GR = 4, GT = 4;
+    /** GEMM work item: RB rows; their decoded KC-column f32 tile (RB·KC·4 bytes) stays in L2 across all tokens. */
+    private static final int RB = Integer.getInteger("tern.sliced.rb", 32), KC = Integer.getInteger("tern.sliced.kc", 1024);
 
     final int out, in, groupSize, groups, spg, chunks, pairs, rowBytes, slices, padCols, superblocks;
     final byte[][] codes;
@@ -91,67 +95,66 @@ final class SlicedKernel {
 
     /** xp is [tokens][in] in stored (permuted) column order, gs is [tokens][groups] (null without μ). */
     void apply(float[] xp, float[] gs, float[] y, int tokens, boolean int8) {
-        if (int8) {
-            int padTokens = tokens == 1 ? 1 : (tokens + TT - 1) / TT * TT;
-            quantize(xp, tokens, padTokens);
-            if (tokens == 1) {
-                Parallel.forRange(out, 16, (r0, r1) -> {
-                    long[] pos = spg == 4 ? null : new long[slices], neg = spg == 4 ? null : new long[slices];
-                    float[] acc = new float[16];
-                    for (int r = r0; r < r1; r++) {
-                        float sum = 0f;
-                        for (int p = 0; p < codes.length; p++) {
-                            if (spg == 4) {
-                                sum += rowQ8(codes[p], alpha[p], r, acc);
-                            } else {
-                                decodeMasks(codes[p], r, pos, neg, 0);
-                                sum += rowMasksQ8(pos, neg, 0, alpha[p], r * groups, 0, 0, acc);
-                            }
-                        }
-                        y[r] = sum + muTerm(r, gs, 0);
-                    }
-                });
-            } else {
-                gemmQ8(gs, y, tokens);
+        if (tokens >= GEMM_MIN_TOKENS) {
+            gemmDecoded(xp, y, tokens);
+        } else if (int8) {
+            for (int t = 0; t < tokens; t++) {
+                quantize(xp, t);
+                gemvQ8(gs, y, t);
             }
         } else {
-            padFloat(xp, tokens);
+            padFloat(xp, tokens, tokens, padCols);
             floatPath(gs, y, tokens);
         }
     }
 
-    // ---------------------------------------------------------------- activations
-
-    /** Per token and group: scale d = max|x| / 127 and x/d rounded to int8 in 16-bit lanes; padding stays 0. */
-    private void quantize(float[] xp, int tokens, int padTokens) {
-        if (xq.length < padTokens * padCols) xq = new short[padTokens * padCols];
-        if (dq.length < padTokens * groups) dq = new float[padTokens * groups];
-        short[] q = xq;
-        float[] d = dq;
-        java.util.Arrays.fill(q, tokens * padCols, padTokens * padCols, (short) 0);
-        java.util.Arrays.fill(d, tokens * groups, padTokens * groups, 0f);
-        Parallel.forParts(tokens, tokens < 4 ? 1 : Parallel.threads(), (t0, t1) -> {
-            for (int t = t0; t < t1; t++) {
-                int xo = t * in, qo = t * padCols;
-                for (int g = 0; g < groups; g++) {
-                    int lo = g * groupSize, hi = Math.min(in, lo + groupSize);
-                    float amax = 0f;
-                    for (int j = lo; j < hi; j++) amax = Math.max(amax, Math.abs(xp[xo + j]));
-                    float inv = amax > 0f ? 127f / amax : 0f;
-                    for (int j = lo; j < hi; j++) q[qo + j] = (short) Math.round(xp[xo + j] * inv);
-                    d[t * groups + g] = amax / 127f;
+    private void gemvQ8(float[] gs, float[] y, int t) {
+        Parallel.forRange(out, 16, (r0, r1) -> {
+            long[] pos = spg == 4 ? null : new long[slices], neg = spg == 4 ? null : new long[slices];
+            float[] acc = new float[16];
+            for (int r = r0; r < r1; r++) {
+                float sum = 0f;
+                for (int p = 0; p < codes.length; p++) {
+                    if (spg == 4) {
+                        sum += rowQ8(codes[p], alpha[p], r, acc);
+                    } else {
+                        decodeMasks(codes[p], r, pos, neg, 0);
+                        sum += rowMasksQ8(pos, neg, 0, alpha[p], r * groups, 0, 0, acc);
+                    }
                 }
-                for (int j = in; j < padCols; j++) q[qo + j] = 0;
+                y[t * out + r] = sum + muTerm(r, gs, t * groups);
             }
         });
     }
 
-    private void padFloat(float[] xp, int tokens) {
-        if (xf.length < tokens * padCols) xf = new float[tokens * padCols];
-        for (int t = 0; t < tokens; t++) {
-            System.arraycopy(xp, t * in, xf, t * padCols, in);
-            java.util.Arrays.fill(xf, t * padCols + in, (t + 1) * padCols, 0f);
+    // ---------------------------------------------------------------- activations
+
+    /** Token t into slot 0: per group, scale d = max|x| / 127 and x/d rounded to int8 in 16-bit lanes; padding 0. */
+    private void quantize(float[] xp, int t) {
+        if (xq.length < padCols) xq = new short[padCols];
+        if (dq.length < groups) dq = new float[groups];
+        short[] q = xq;
+        float[] d = dq;
+        int xo = t * in;
+        for (int g = 0; g < groups; g++) {
+            int lo = g * groupSize, hi = Math.min(in, lo + groupSize);
+            float amax = 0f;
+            for (int j = lo; j < hi; j++) amax = Math.max(amax, Math.abs(xp[xo + j]));
+            float inv = amax > 0f ? 127f / amax : 0f;
+            for (int j = lo; j < hi; j++) q[j] = (short) Math.round(xp[xo + j] * inv);
+            d[g] = amax / 127f;
         }
+        java.util.Arrays.fill(q, in, padCols, (short) 0);
+    }
+
+    /** xf = xp with every token zero-padded to stride columns, plus zero tokens up to padTokens. */
+    private void padFloat(float[] xp, int tokens, int padTokens, int stride) {
+        if (xf.length < padTokens * stride) xf = new float[padTokens * stride];
+        for (int t = 0; t < tokens; t++) {
+            System.arraycopy(xp, t * in, xf, t * stride, in);
+            java.util.Arrays.fill(xf, t * stride + in, (t + 1) * stride, 0f);
+        }
+        java.util.Arrays.fill(xf, tokens * stride, padTokens * stride, 0f);
     }
 
     private float muTerm(int r, float[] gs, int go) {
@@ -306,29 +309,57 @@ final class SlicedKernel {
         return ((FloatVector) s.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, scale), f);
     }
 
-    // ---------------------------------------------------------------- int8 GEMM
+    // ---------------------------------------------------------------- GEMM on decoded tiles
 
-    private void gemmQ8(float[] gs, float[] y, int tokens) {
-        int planes = codes.length, tiles = (tokens + TT - 1) / TT;
-        Parallel.forRange(out, RB, (r0, r1) -> {
+    /**
+     * y = W·x for many tokens: per block of RB rows and KC columns, the exact weights α·t + μ (sum over planes) are
+     * decoded once into an f32 tile and reused by every 4-token tile, through {@link #dot4x4}. Decoding is amortised
+     * over the tokens; the products are f32 FMAs, so prefill is not multiplication-free (see the class comment).
+     */
+    private void gemmDecoded(float[] xp, float[] y, int tokens) {
+        int padTokens = (tokens + GT - 1) / GT * GT;
+        // row strides 64 bytes off a multiple of 4 KiB: the 8 streams of dot4x4 would otherwise share L1 sets
+        int xs = padCols + 16;
+        padFloat(xp, tokens, padTokens, xs);
+        float[] x = xf;
+        int planes = codes.length, blocks = (out + RB - 1) / RB, tiles = padTokens / GT;
+        int kc = Math.min(KC, padCols), ws = kc + 16;
+        Parallel.forRange(blocks, 1, (b0, b1) -> {
             long[] pos = new long[RB * planes * slices], neg = new long[pos.length];
-            float[] facc = new float[TT * 16];
-            for (int rb = r0; rb < r1; rb += RB) {
-                int re = Math.min(r1, rb + RB);
-                for (int r = rb; r < re; r++) {
-                    for (int p = 0; p < planes; p++) decodeMasks(codes[p], r, pos, neg, ((r - rb) * planes + p) * slices);
+            float[] wt = new float[RB * ws], part = new float[tiles * RB * GT], acc = new float[256];
+            for (int b = b0; b < b1; b++) {
+                int rb = b * RB, rows = Math.min(RB, out - rb);
+                for (int i = 0; i < rows; i++) {
+                    for (int p = 0; p < planes; p++) decodeMasks(codes[p], rb + i, pos, neg, (i * planes + p) * slices);
                 }
-                for (int tile = 0; tile < tiles; tile++) {
-                    for (int r = rb; r < re; r++) {
-                        java.util.Arrays.fill(facc, 0f);
-                        for (int p = 0; p < planes; p++) {
-                            tileQ8(pos, neg, ((r - rb) * planes + p) * slices, alpha[p], r * groups, tile * TT, facc);
-                        }
-                        for (int i = 0; i < TT; i++) {
-                            int t = tile * TT + i;
-                            if (t < tokens) {
-                                y[t * out + r] = sum16(facc, 16 * i) + muTerm(r, gs, t * groups);
+                java.util.Arrays.fill(part, 0f);
+                for (int k0 = 0; k0 < padCols; k0 += kc) {
+                    int len = Math.min(kc, padCols - k0);
+                    for (int i = 0; i < RB; i++) {
+                        if (i < rows) {
+                            for (int p = 0; p < planes; p++) {
+                                expand(pos, neg, (i * planes + p) * slices, p, rb + i, k0, len, wt, i * ws);
                             }
+                        } else {
+                            java.util.Arrays.fill(wt, i * ws, i * ws + len, 0f);
+                        }
+                    }
+                    // a 4-row slice of the tile stays in L1 while the activations stream from L2
+                    for (int sub = 0; sub < RB; sub += GR) {
+                        for (int tile = 0; tile < tiles; tile++) {
+                            dot4x4(wt, sub * ws, ws, x, tile * GT * xs + k0, xs, len, acc);
+                            fold16(acc, part, (tile * RB + sub) * GT);
+                        }
+                    }
+                }
+                // part[(tile·RB + sub)·4 + 4t + i] = row rb+sub+i, token 4·tile+t
+                for (int tile = 0; tile < tiles; tile++) {
+                    for (int sub = 0; sub < rows; sub += GR) {
+                        int po = (tile * RB + sub) * GT;
+                        for (int t = 0; t < GT; t++) {
+                            int tok = tile * GT + t;
+                            if (tok >= tokens) break;
+                            for (int i = 0; i < GR && sub + i < rows; i++) y[tok * out + rb + sub + i] = part[po + 4 * t + i];
                         }
                     }
                 }
@@ -336,39 +367,105 @@ final class SlicedKernel {
         });
     }
 
-    /** facc[i] += Σ_g α_g·d_g·(t·xq)_g for tokens t0..t0+3 of one plane of one row, from decoded masks. */
-    private void tileQ8(long[] pos, long[] neg, int mo, short[] al, int ab, int t0, float[] facc) {
-        short[] q = xq;
-        float[] d = dq;
-        int x0 = t0 * padCols, x1 = x0 + padCols, x2 = x1 + padCols, x3 = x2 + padCols;
-        int d0 = t0 * groups;
-        FloatVector f0 = FloatVector.fromArray(F512, facc, 0), f1 = FloatVector.fromArray(F512, facc, 16);
-        FloatVector f2 = FloatVector.fromArray(F512, facc, 32), f3 = FloatVector.fromArray(F512, facc, 48);
-        for (int g = 0; g < groups; g++) {
-            ShortVector a0 = ZS, a1 = ZS, a2 = ZS, a3 = ZS;
-            int se = Math.min(slices, (g + 1) * spg);
-            for (int s = g * spg; s < se; s++) {
-                VectorMask<Short> pm = VectorMask.fromLong(S512, pos[mo + s]), nm = VectorMask.fromLong(S512, neg[mo + s]);
-                int o = 32 * s;
-                ShortVector v = ShortVector.fromArray(S512, q, x0 + o);
-                a0 = a0.add(v, pm).sub(v, nm);
-                v = ShortVector.fromArray(S512, q, x1 + o);
-                a1 = a1.add(v, pm).sub(v, nm);
-                v = ShortVector.fromArray(S512, q, x2 + o);
-                a2 = a2.add(v, pm).sub(v, nm);
-                v = ShortVector.fromArray(S512, q, x3 + o);
-                a3 = a3.add(v, pm).sub(v, nm);
+    /**
+     * w[wo + j] (j < len) = weights of row r at stored columns k0 + j for plane p: plane 0 writes α·t + μ, later
+     * planes add α·t, exactly as the dequantized reference computes them (the selected values are the same floats).
+     */
+    private void expand(long[] pos, long[] neg, int mo, int p, int r, int k0, int len, float[] w, int wo) {
+        short[] al = alpha[p];
+        boolean first = p == 0;
+        for (int j = 0; j < len; j += 32) {
+            int s = (k0 + j) >> 5, g = r * groups + (k0 + j) / groupSize;
+            float a = Float.float16ToFloat(al[g]), m = first && mu != null ? Float.float16ToFloat(mu[g]) : 0f;
+            long pm = pos[mo + s], nm = neg[mo + s];
+            FloatVector base = FloatVector.broadcast(F512, m);
+            FloatVector ap = FloatVector.broadcast(F512, a + m), an = FloatVector.broadcast(F512, m - a);
+            FloatVector lo = base.blend(ap, VectorMask.fromLong(F512, pm & 0xffff)).blend(an, VectorMask.fromLong(F512, nm & 0xffff));
+            FloatVector hi = base.blend(ap, VectorMask.fromLong(F512, pm >>> 16)).blend(an, VectorMask.fromLong(F512, nm >>> 16));
+            if (!first) {
+                lo = lo.add(FloatVector.fromArray(F512, w, wo + j));
+                hi = hi.add(FloatVector.fromArray(F512, w, wo + j + 16));
             }
-            float al0 = Float.float16ToFloat(al[ab + g]);
-            f0 = flush(a0, al0 * d[d0 + g], f0);
-            f1 = flush(a1, al0 * d[d0 + groups + g], f1);
-            f2 = flush(a2, al0 * d[d0 + 2 * groups + g], f2);
-            f3 = flush(a3, al0 * d[d0 + 3 * groups + g], f3);
+            lo.intoArray(w, wo + j);
+            hi.intoArray(w, wo + j + 16);
         }
-        f0.intoArray(facc, 0);
-        f1.intoArray(facc, 16);
-        f2.intoArray(facc, 32);
-        f3.intoArray(facc, 48);
+    }
+
+    /**
+     * The 16 vector accumulators (along j) of Σ_j w[wo + i·ws + j] · x[xo + t·xs + j] for 4 rows i and 4 tokens t,
+     * j < len (a multiple of 16), into acc for {@link #fold16}.
+     */
+    private static void dot4x4(float[] w, int wo, int ws, float[] x, int xo, int xs, int len, float[] acc) {
+        FloatVector z = FloatVector.zero(F512);
+        FloatVector c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
+        FloatVector c20 = z, c21 = z, c22 = z, c23 = z, c30 = z, c31 = z, c32 = z, c33 = z;
+        for (int j = 0; j < len; j += 16) {
+            FloatVector w0 = FloatVector.fromArray(F512, w, wo + j);
+            FloatVector w1 = FloatVector.fromArray(F512, w, wo + ws + j);
+            FloatVector w2 = FloatVector.fromArray(F512, w, wo + 2 * ws + j);
+            FloatVector w3 = FloatVector.fromArray(F512, w, wo + 3 * ws + j);
+            FloatVector v = FloatVector.fromArray(F512, x, xo + j);
+            c00 = w0.fma(v, c00);
+            c01 = w1.fma(v, c01);
+            c02 = w2.fma(v, c02);
+            c03 = w3.fma(v, c03);
+            v = FloatVector.fromArray(F512, x, xo + xs + j);
+            c10 = w0.fma(v, c10);
+            c11 = w1.fma(v, c11);
+            c12 = w2.fma(v, c12);
+            c13 = w3.fma(v, c13);
+            v = FloatVector.fromArray(F512, x, xo + 2 * xs + j);
+            c20 = w0.fma(v, c20);
+            c21 = w1.fma(v, c21);
+            c22 = w2.fma(v, c22);
+            c23 = w3.fma(v, c23);
+            v = FloatVector.fromArray(F512, x, xo + 3 * xs + j);
+            c30 = w0.fma(v, c30);
+            c31 = w1.fma(v, c31);
+            c32 = w2.fma(v, c32);
+            c33 = w3.fma(v, c33);
+        }
+        // stored in bit-reversed order of 4t + i, see fold16
+        c00.intoArray(acc, 0);
+        c20.intoArray(acc, 16);
+        c10.intoArray(acc, 32);
+        c30.intoArray(acc, 48);
+        c02.intoArray(acc, 64);
+        c22.intoArray(acc, 80);
+        c12.intoArray(acc, 96);
+        c32.intoArray(acc, 112);
+        c01.intoArray(acc, 128);
+        c21.intoArray(acc, 144);
+        c11.intoArray(acc, 160);
+        c31.intoArray(acc, 176);
+        c03.intoArray(acc, 192);
+        c23.intoArray(acc, 208);
+        c13.intoArray(acc, 224);
+        c33.intoArray(acc, 240);
+    }
+
+    /**
+     * part[po + n] += lane sum of the n-th of 16 accumulators, where acc holds them in bit-reversed order: after four
+     * halving folds (strides 8, 4, 2, 1) lane n holds the sum of input bitrev4(n). A separate method because C2 stops
+     * inlining into dot4x4 (NodeCountInliningCutoff) and would box the vectors passed to fold.
+     */
+    private static void fold16(float[] acc, float[] part, int po) {
+        FloatVector a0 = fold(ld(acc, 0), ld(acc, 1), M8, X8), a1 = fold(ld(acc, 2), ld(acc, 3), M8, X8);
+        FloatVector a2 = fold(ld(acc, 4), ld(acc, 5), M8, X8), a3 = fold(ld(acc, 6), ld(acc, 7), M8, X8);
+        FloatVector a4 = fold(ld(acc, 8), ld(acc, 9), M8, X8), a5 = fold(ld(acc, 10), ld(acc, 11), M8, X8);
+        FloatVector a6 = fold(ld(acc, 12), ld(acc, 13), M8, X8), a7 = fold(ld(acc, 14), ld(acc, 15), M8, X8);
+        FloatVector b0 = fold(a0, a1, M4, X4), b1 = fold(a2, a3, M4, X4), b2 = fold(a4, a5, M4, X4), b3 = fold(a6, a7, M4, X4);
+        FloatVector d0 = fold(b0, b1, M2, X2), d1 = fold(b2, b3, M2, X2);
+        fold(d0, d1, M1, X1).add(FloatVector.fromArray(F512, part, po)).intoArray(part, po);
+    }
+
+    private static FloatVector ld(float[] acc, int i) {
+        return FloatVector.fromArray(F512, acc, 16 * i);
+    }
+
+    /** Lanes with bit s clear: a[n] + a[n ^ s]; lanes with bit s set: b[n] + b[n ^ s] (s = the mask's stride). */
+    private static FloatVector fold(FloatVector a, FloatVector b, VectorMask<Float> hi, VectorShuffle<Float> swap) {
+        return a.blend(b, hi).add(b.blend(a, hi).rearrange(swap));
     }
 
     // ---------------------------------------------------------------- float path
