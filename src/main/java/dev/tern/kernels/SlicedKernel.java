@@ -4,6 +4,7 @@ import dev.tern.util.Parallel;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -38,6 +39,12 @@ final class SlicedKernel {
     private static final VectorSpecies<Byte> B256 = ByteVector.SPECIES_256;
     private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Long> L512 = LongVector.SPECIES_512;
+    private static final VectorShuffle<Long> SW4 = VectorShuffle.fromOp(L512, i -> i ^ 4);
+    private static final VectorShuffle<Long> SW2 = VectorShuffle.fromOp(L512, i -> i ^ 2);
+    private static final VectorShuffle<Long> SW1 = VectorShuffle.fromOp(L512, i -> i ^ 1);
+    private static final VectorMask<Long> SET4 = VectorMask.fromLong(L512, 0xf0), SET2 = VectorMask.fromLong(L512, 0xcc);
+    private static final VectorMask<Long> SET1 = VectorMask.fromLong(L512, 0xaa);
     /** code·3^i < 86 (as the high byte) means digit 0 (t = -1); ≥ 171 means digit 2 (t = +1). */
     private static final short NEG = 86 << 8, POS = (short) (171 << 8), HI = (short) 0xff00;
     private static final short[] POW3 = {1, 3, 9, 27, 81};
@@ -50,6 +57,13 @@ final class SlicedKernel {
     private static final VectorMask<Float> M2 = VectorMask.fromLong(F512, 0xccccL), M1 = VectorMask.fromLong(F512, 0xaaaaL);
     /** From this many tokens on, decoded-tile GEMM beats running the GEMV once per token. */
     static final int GEMM_MIN_TOKENS = Integer.getInteger("tern.sliced.gemm", 4);
+    /**
+     * GEMM through PanelLinear's microkernel (needs 512-bit float vectors: one panel = 32 rows = one bit mask);
+     * otherwise, or with -Dtern.sliced.panels=false, the row-tile dot kernel.
+     */
+    static boolean PANEL_GEMM = PanelLinear.NR == 32 && !"false".equals(System.getProperty("tern.sliced.panels"));
+    /** Panels per GEMM work item: they share each KC block of packed activations while it is in L2. */
+    private static final int PANELS_PER_ITEM = 4;
     /** GEMM register tile: GR rows x GT tokens (16 accumulators). */
     private static final int GR = 4, GT = 4;
     /** GEMM work item: RB rows; their decoded KC-column f32 tile (RB·KC·4 bytes) stays in L2 across all tokens. */
@@ -96,7 +110,11 @@ final class SlicedKernel {
     /** xp is [tokens][in] in stored (permuted) column order, gs is [tokens][groups] (null without μ). */
     void apply(float[] xp, float[] gs, float[] y, int tokens, boolean int8) {
         if (tokens >= GEMM_MIN_TOKENS) {
-            gemmDecoded(xp, y, tokens);
+            if (PANEL_GEMM) {
+                gemmPanels(xp, y, tokens);
+            } else {
+                gemmDecoded(xp, y, tokens);
+            }
         } else if (int8) {
             for (int t = 0; t < tokens; t++) {
                 quantize(xp, t);
@@ -309,7 +327,194 @@ final class SlicedKernel {
         return ((FloatVector) s.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, scale), f);
     }
 
-    // ---------------------------------------------------------------- GEMM on decoded tiles
+    // ---------------------------------------------------------------- GEMM on decoded panels
+
+    /**
+     * y = W·x for many tokens through the f32 GEMM microkernel of {@link PanelLinear}: for every panel of NR = 32
+     * rows and KC columns, the exact weights α·t + μ (summed over planes) are decoded once, k-major, into a scratch
+     * panel that then serves every 6-token tile. Decoding costs about one scalar op per weight and is amortised over
+     * the tokens; the products are f32 FMAs, so prefill is not multiplication-free (see the class comment).
+     */
+    private void gemmPanels(float[] xp, float[] y, int tokens) {
+        int mr = PanelLinear.MR, nr = PanelLinear.NR, kc = PanelLinear.KC;
+        int tiles = (tokens + mr - 1) / mr, panels = (out + nr - 1) / nr;
+        if (xf.length < tiles * padCols * mr) xf = new float[tiles * padCols * mr];
+        float[] x = xf;
+        Parallel.forParts(tiles, Math.min(tiles, Parallel.threads()), (t0, t1) -> {
+            for (int tile = t0; tile < t1; tile++) {
+                int base = tile * padCols * mr;
+                for (int i = 0; i < mr; i++) {
+                    int tok = tile * mr + i;
+                    for (int k = 0; k < padCols; k++) {
+                        x[base + k * mr + i] = tok < tokens && k < in ? xp[tok * in + k] : 0f;
+                    }
+                }
+            }
+        });
+        int pb = PANELS_PER_ITEM, items = (panels + pb - 1) / pb;
+        Parallel.forRange(items, 1, (i0, i1) -> {
+            float[] panel = new float[pb * kc * nr], par = new float[3 * nr];
+            long[] tm = new long[kc];
+            for (int item = i0; item < i1; item++) {
+                int p0 = item * pb, p1 = Math.min(panels, p0 + pb);
+                for (int k0 = 0; k0 < padCols; k0 += kc) {
+                    int kLen = Math.min(kc, padCols - k0);
+                    for (int p = p0; p < p1; p++) {
+                        int po = (p - p0) * kc * nr, nValid = Math.min(nr, out - p * nr);
+                        decodePanel(p * nr, nValid, k0, kLen, panel, po, tm, par);
+                        for (int tile = 0; tile < tiles; tile++) {
+                            PanelLinear.micro(panel, po, x, (tile * padCols + k0) * mr, kLen, y, tile * mr * out + p * nr,
+                                    Math.min(mr, tokens - tile * mr), nValid, k0 == 0, out);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * panel[po + k·32 + i] = weight of row r0 + i at stored column k0 + k (i < 32, k < kLen, kLen a multiple of 32):
+     * per 32-column slice, the row-wise trit masks of the 32 rows are bit-transposed into column-wise row masks,
+     * which select α + μ, μ or μ - α per row (later planes add ±α or 0: the same floats the dequantized reference
+     * computes). Rows from nValid on are 0.
+     */
+    private void decodePanel(int r0, int nValid, int k0, int kLen, float[] panel, int po, long[] tm, float[] par) {
+        int ns = kLen / 32, s0 = k0 / 32;
+        for (int p = 0; p < codes.length; p++) {
+            byte[] code = codes[p];
+            for (int i = 0; i < 32; i++) {
+                if (i < nValid) {
+                    sliceMasks(code, (r0 + i) * rowBytes, s0, ns, tm, i);
+                } else {
+                    for (int j = 0; j < ns; j++) tm[32 * j + i] = 0L;
+                }
+            }
+            int gPrev = -1;
+            for (int j = 0; j < ns; j++) {
+                int g = (k0 + 32 * j) / groupSize;
+                if (g != gPrev) {
+                    groupParams(p, r0, nValid, g, par);
+                    gPrev = g;
+                }
+                transpose32x2(tm, 32 * j);
+                expandColumns(tm, 32 * j, par, panel, po + 32 * 32 * j, p == 0);
+            }
+        }
+    }
+
+    /** par = per row i < 32: [μ | α + μ | μ - α] (μ only on plane 0; rows from nValid on are 0). */
+    private void groupParams(int p, int r0, int nValid, int g, float[] par) {
+        for (int i = 0; i < 32; i++) {
+            float a = 0f, m = 0f;
+            if (i < nValid) {
+                int gi = (r0 + i) * groups + g;
+                a = Float.float16ToFloat(alpha[p][gi]);
+                if (p == 0 && mu != null) m = Float.float16ToFloat(mu[gi]);
+            }
+            par[i] = m;
+            par[32 + i] = a + m;
+            par[64 + i] = m - a;
+        }
+    }
+
+    /**
+     * tm[32 j + i] = bits (column 32 s + b) of t = +1 (low half) and t = -1 (high half) for slices s = s0 + j < s0 + ns
+     * of the row at byte cb.
+     */
+    private void sliceMasks(byte[] code, int cb, int s0, int ns, long[] tm, int i) {
+        for (int j = 0; j < ns; j++) {
+            int s = s0 + j, sb = s / 20, c, d;
+            if (sb < superblocks) {
+                c = 4 * sb + (s % 20) % 4;
+                d = (s % 20) / 4;
+            } else {
+                int ts = s - 20 * superblocks;
+                c = 4 * superblocks + ts / 5;
+                d = ts % 5;
+            }
+            ShortVector q = chunkQ(code, cb, c).mul(POW3[d]);
+            tm[32 * j + i] = (q.compare(VectorOperators.UGE, POS).toLong() & 0xffffffffL)
+                    | q.compare(VectorOperators.ULT, NEG).toLong() << 32;
+        }
+    }
+
+    /**
+     * Transposes the two 32x32 bit matrices held in the low and high halves of a[o..o+32) at once (bit c of half h
+     * of a[o + r] = element (r, c) of matrix h). Stage j swaps bit j of the row index with bit j of the column index
+     * (no bit moves across the halves); the stages commute. Rows live in 4 vectors of 8 longs: stages 16 and 8 pair
+     * whole vectors, stages 4, 2, 1 pair lanes. Split in two methods to stay under C2's inlining node budget.
+     */
+    static void transpose32x2(long[] a, int o) {
+        LongVector v0 = LongVector.fromArray(L512, a, o), v1 = LongVector.fromArray(L512, a, o + 8);
+        LongVector v2 = LongVector.fromArray(L512, a, o + 16), v3 = LongVector.fromArray(L512, a, o + 24);
+        long m16 = 0x0000ffff0000ffffL, m8 = 0x00ff00ff00ff00ffL;
+        LongVector t = v0.lanewise(VectorOperators.LSHR, 16).lanewise(VectorOperators.XOR, v2).and(m16);
+        v2 = v2.lanewise(VectorOperators.XOR, t);
+        v0 = v0.lanewise(VectorOperators.XOR, t.lanewise(VectorOperators.LSHL, 16));
+        t = v1.lanewise(VectorOperators.LSHR, 16).lanewise(VectorOperators.XOR, v3).and(m16);
+        v3 = v3.lanewise(VectorOperators.XOR, t);
+        v1 = v1.lanewise(VectorOperators.XOR, t.lanewise(VectorOperators.LSHL, 16));
+        t = v0.lanewise(VectorOperators.LSHR, 8).lanewise(VectorOperators.XOR, v1).and(m8);
+        v1 = v1.lanewise(VectorOperators.XOR, t);
+        v0 = v0.lanewise(VectorOperators.XOR, t.lanewise(VectorOperators.LSHL, 8));
+        t = v2.lanewise(VectorOperators.LSHR, 8).lanewise(VectorOperators.XOR, v3).and(m8);
+        v3 = v3.lanewise(VectorOperators.XOR, t);
+        v2 = v2.lanewise(VectorOperators.XOR, t.lanewise(VectorOperators.LSHL, 8));
+        v0.intoArray(a, o);
+        v1.intoArray(a, o + 8);
+        v2.intoArray(a, o + 16);
+        v3.intoArray(a, o + 24);
+        for (int q = 0; q < 4; q++) transposeLanes(a, o + 8 * q);
+    }
+
+    /** Stages 4, 2, 1 of {@link #transpose32x2} on rows a[o..o+8). */
+    private static void transposeLanes(long[] a, int o) {
+        LongVector v = LongVector.fromArray(L512, a, o);
+        v = laneStage(v, SW4, SET4, 4, 0x0f0f0f0f0f0f0f0fL);
+        v = laneStage(v, SW2, SET2, 2, 0x3333333333333333L);
+        laneStage(v, SW1, SET1, 1, 0x5555555555555555L).intoArray(a, o);
+    }
+
+    /** One block-swap stage between lanes k and k + j (set = lanes with bit j set, sw = partner lane). */
+    private static LongVector laneStage(LongVector a, VectorShuffle<Long> sw, VectorMask<Long> set, int j, long m) {
+        LongVector x = a.rearrange(sw);
+        LongVector lo = a.blend(x, set), hi = x.blend(a, set);
+        LongVector t = lo.lanewise(VectorOperators.LSHR, j).lanewise(VectorOperators.XOR, hi).and(m);
+        return a.lanewise(VectorOperators.XOR, t.lanewise(VectorOperators.LSHL, j).blend(t, set));
+    }
+
+    /** Scalar reference of {@link #transpose32x2}. */
+    static void transpose32x2Ref(long[] a, int o) {
+        long m = 0x0000ffff0000ffffL;
+        for (int j = 16; j != 0; j >>>= 1, m ^= m << j) {
+            for (int k = 0; k < 32; k = (k + j + 1) & ~j) {
+                long t = ((a[o + k] >>> j) ^ a[o + k + j]) & m;
+                a[o + k + j] ^= t;
+                a[o + k] ^= t << j;
+            }
+        }
+    }
+
+    /** 32 k-major columns of 32 rows: row masks tm[o + c] (t = +1 low, -1 high) pick values from par (groupParams). */
+    private static void expandColumns(long[] tm, int o, float[] par, float[] w, int wo, boolean first) {
+        FloatVector b0 = FloatVector.fromArray(F512, par, 0), b1 = FloatVector.fromArray(F512, par, 16);
+        FloatVector p0 = FloatVector.fromArray(F512, par, 32), p1 = FloatVector.fromArray(F512, par, 48);
+        FloatVector n0 = FloatVector.fromArray(F512, par, 64), n1 = FloatVector.fromArray(F512, par, 80);
+        for (int c = 0; c < 32; c++) {
+            long m = tm[o + c];
+            int wi = wo + 32 * c;
+            FloatVector lo = b0.blend(p0, VectorMask.fromLong(F512, m)).blend(n0, VectorMask.fromLong(F512, m >>> 32));
+            FloatVector hi = b1.blend(p1, VectorMask.fromLong(F512, m >>> 16)).blend(n1, VectorMask.fromLong(F512, m >>> 48));
+            if (!first) {
+                lo = lo.add(FloatVector.fromArray(F512, w, wi));
+                hi = hi.add(FloatVector.fromArray(F512, w, wi + 16));
+            }
+            lo.intoArray(w, wi);
+            hi.intoArray(w, wi + 16);
+        }
+    }
+
+    // ---------------------------------------------------------------- GEMM on decoded row tiles (fallback)
 
     /**
      * y = W·x for many tokens: per block of RB rows and KC columns, the exact weights α·t + μ (sum over planes) are

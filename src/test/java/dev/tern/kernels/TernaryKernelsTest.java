@@ -15,7 +15,7 @@ class TernaryKernelsTest {
         // sliced layout: several 640-column superblocks, odd/even chunk counts, remainders, other multiples of 32
         {19, 2048, 128}, {6, 1280, 128}, {5, 1930, 128}, {3, 641, 128}, {4, 960, 32}, {3, 700, 256}, {2, 330, 96}
     };
-    static final int[] TOKENS = {1, 2, 3, 7, 17, 64};
+    static final int[] TOKENS = {1, 2, 3, 4, 7, 17, 64};
 
     /** |W| bound |α| + |μ| per element, in original column order, for the error yardstick. */
     static float[] ternaryAbs(TernaryMatrix m) {
@@ -82,6 +82,22 @@ class TernaryKernelsTest {
     }
 
     @Test
+    void bitTransposeMatchesScalarReference() {
+        Random r = new Random(13);
+        for (int rep = 0; rep < 50; rep++) {
+            long[] a = new long[40];
+            for (int i = 0; i < a.length; i++) a[i] = r.nextLong();
+            long[] b = a.clone(), c = a.clone();
+            SlicedKernel.transpose32x2(a, 5);
+            SlicedKernel.transpose32x2Ref(b, 5);
+            assertArrayEquals(b, a);
+            for (int i = 0; i < 32; i++)
+                for (int j = 0; j < 32; j++)
+                    for (int h = 0; h < 64; h += 32) assertEquals((c[5 + i] >>> (j + h)) & 1, (a[5 + j] >>> (i + h)) & 1);
+        }
+    }
+
+    @Test
     void planesRoundTrip() {
         Random r = new Random(2);
         for (int[] s : SHAPES) {
@@ -141,6 +157,31 @@ class TernaryKernelsTest {
                     }
                 }
             }
+        }
+    }
+
+    @Test
+    void rowTileGemmFallbackMatchesReference() {
+        Random r = new Random(14);
+        boolean saved = SlicedKernel.PANEL_GEMM;
+        SlicedKernel.PANEL_GEMM = false;
+        try {
+            for (int[] s : new int[][] {{19, 2048, 128}, {5, 1930, 128}, {40, 259, 128}, {4, 960, 32}, {3, 700, 256}}) {
+                TernaryMatrix m = ternary(r, s[0], s[1], s[2], true);
+                TritPlaneMatrix tp = tritPlane(r, s[0], s[1], s[2], true);
+                float[] w = m.dequantize(), wa = ternaryAbs(m), w2 = tp.dequantize(), wa2 = tritAbs(tp);
+                for (int t : new int[] {4, 9, 30}) {
+                    float[] x = gaussian(r, t * s[1], 1f), ref = new float[t * s[0]], y = new float[t * s[0]];
+                    MatMulRef.multiply(w, s[0], s[1], x, ref, t);
+                    new TernaryLinear(m).apply(x, y, t);
+                    check("row-tile " + s[0] + "x" + s[1] + " t=" + t, Act.F32, ref, y, scale(wa, s[0], s[1], x, t));
+                    MatMulRef.multiply(w2, s[0], s[1], x, ref, t);
+                    new TritPlaneLinear(tp).apply(x, y, t);
+                    check("row-tile tritplane " + s[0] + "x" + s[1] + " t=" + t, Act.F32, ref, y, scale(wa2, s[0], s[1], x, t));
+                }
+            }
+        } finally {
+            SlicedKernel.PANEL_GEMM = saved;
         }
     }
 
