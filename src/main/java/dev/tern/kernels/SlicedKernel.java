@@ -280,7 +280,7 @@ final class SlicedKernel {
         float[] d = dq;
         int cb = r * rowBytes, ab = r * groups;
         FloatVector f = FloatVector.fromArray(F512, acc, 0);
-        ShortVector a = ZS;
+        ShortVector zs = ShortVector.zero(S512), a = zs;
         int s0 = 20 * superblocks, g = 5 * superblocks, k = 0;
         for (int s = s0; s < slices; s++) {
             int ts = s - s0;
@@ -288,7 +288,7 @@ final class SlicedKernel {
             a = step(a, qs, x, 32 * s);
             if (++k == spg) {
                 f = flush(a, Float.float16ToFloat(al[ab + g]) * d[g], f);
-                a = ZS;
+                a = zs;
                 k = 0;
                 g++;
             }
@@ -303,7 +303,7 @@ final class SlicedKernel {
         float[] d = dq;
         FloatVector f = FloatVector.zero(F512);
         for (int g = 0; g < groups; g++) {
-            ShortVector a = ZS;
+            ShortVector a = ShortVector.zero(S512);
             int se = Math.min(slices, (g + 1) * spg);
             for (int s = g * spg; s < se; s++) {
                 ShortVector v = ShortVector.fromArray(S512, x, xo + 32 * s);
