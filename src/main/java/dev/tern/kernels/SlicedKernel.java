@@ -62,6 +62,8 @@ final class SlicedKernel {
      * otherwise, or with -Dtern.sliced.panels=false, the row-tile dot kernel.
      */
     static boolean PANEL_GEMM = PanelLinear.NR == 32 && !"false".equals(System.getProperty("tern.sliced.panels"));
+    /** Tokens per int8 GEMM register tile (8 int16 accumulators of 32 rows). */
+    private static final int QT = 8;
     /** Tokens per GEMM register tile. */
     private static final int MR8 = 8;
     /** Panels per GEMM work item: they share each KC block of packed activations while it is in L2. */
@@ -112,7 +114,9 @@ final class SlicedKernel {
     /** xp is [tokens][in] in stored (permuted) column order, gs is [tokens][groups] (null without μ). */
     void apply(float[] xp, float[] gs, float[] y, int tokens, boolean int8) {
         if (tokens >= GEMM_MIN_TOKENS) {
-            if (PANEL_GEMM) {
+            if (PANEL_GEMM && int8 && groupSize <= 256) {
+                gemmQ8Panels(xp, gs, y, tokens);
+            } else if (PANEL_GEMM) {
                 gemmPanels(xp, y, tokens);
             } else {
                 gemmDecoded(xp, y, tokens);
@@ -327,6 +331,154 @@ final class SlicedKernel {
         // high half of v + (v << 16) is lo + hi without carry (the low half of v << 16 is 0); shift it down signed
         IntVector s = v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
         return ((FloatVector) s.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F512, scale), f);
+    }
+
+    // ---------------------------------------------------------------- int8 GEMM on transposed masks
+
+    /**
+     * Multiplication-free GEMM: for a panel of 32 rows and one group, the trit masks are bit-transposed so that
+     * column k gives two 32-lane masks over the rows; then per token y_rows += x_k (int8 in int16 lanes, broadcast)
+     * under the t = +1 mask and -= under the t = -1 mask. A group's int16 sums (≤ 128·127 per lane for groups of
+     * 128) are flushed once into f32 as α_row·d_token,group·acc + μ_row·Σx_token,group. Per 32 multiply-accumulates
+     * this is 2 integer ops plus a broadcast, against 2 FMAs in f32.
+     */
+    private void gemmQ8Panels(float[] xp, float[] gs, float[] y, int tokens) {
+        int tiles = (tokens + QT - 1) / QT, panels = (out + 31) / 32, planes = codes.length;
+        quantizeTiles(xp, tokens, tiles);
+        short[] x = xq;
+        float[] d = dq;
+        Parallel.forRange(panels, 1, (p0, p1) -> {
+            long[] tm = new long[spg * 32];
+            short[] acc = new short[QT * 32];
+            float[] f = new float[tiles * QT * 32], par = new float[64];
+            for (int p = p0; p < p1; p++) {
+                int r0 = 32 * p, nValid = Math.min(32, out - r0);
+                java.util.Arrays.fill(f, 0f);
+                for (int g = 0; g < groups; g++) {
+                    int s0 = g * spg, ns = Math.min(spg, slices - s0);
+                    for (int pl = 0; pl < planes; pl++) {
+                        for (int i = 0; i < 32; i++) {
+                            if (i < nValid) {
+                                sliceMasks(codes[pl], (r0 + i) * rowBytes, s0, ns, tm, i);
+                            } else {
+                                for (int j = 0; j < ns; j++) tm[32 * j + i] = 0L;
+                            }
+                        }
+                        for (int j = 0; j < ns; j++) transpose32x2(tm, 32 * j);
+                        rowParams(alpha[pl], r0, nValid, g, par, 0);
+                        boolean withMu = pl == 0 && mu != null;
+                        if (withMu) rowParams(mu, r0, nValid, g, par, 32);
+                        for (int tile = 0; tile < tiles; tile++) {
+                            accumulateQ8(tm, 32 * ns, x, (tile * padCols + 32 * s0) * QT, acc);
+                            for (int t = 0; t < QT; t++) {
+                                int tok = tile * QT + t;
+                                if (tok >= tokens) break;
+                                flushRows(acc, 32 * t, par, d[tok * groups + g], withMu ? gs[tok * groups + g] : 0f,
+                                        withMu, f, 32 * tok);
+                            }
+                        }
+                    }
+                }
+                // f holds even rows in lanes 0..15 and odd rows in lanes 16..31
+                for (int t = 0; t < tokens; t++) {
+                    for (int i = 0; i < nValid; i++) y[t * out + r0 + i] = f[32 * t + (i >> 1) + ((i & 1) << 4)];
+                }
+            }
+        });
+    }
+
+    /** par[o + j] = param of row r0 + 2j and par[o + 16 + j] = of row r0 + 2j + 1 (the flush's even/odd split). */
+    private void rowParams(short[] src, int r0, int nValid, int g, float[] par, int o) {
+        for (int i = 0; i < 32; i++) {
+            par[o + (i >> 1) + ((i & 1) << 4)] = i < nValid ? Float.float16ToFloat(src[(r0 + i) * groups + g]) : 0f;
+        }
+    }
+
+    /**
+     * xq = int8 activations in int16, per token and group scaled by d = max|x|/127 (dq[token·groups + g]), packed
+     * k-major in tiles of QT tokens: xq[(tile·padCols + k)·QT + t]; padding columns and tokens are 0.
+     */
+    private void quantizeTiles(float[] xp, int tokens, int tiles) {
+        int n = tiles * padCols * QT;
+        if (xq.length < n) xq = new short[n];
+        if (dq.length < tiles * QT * groups) dq = new float[tiles * QT * groups];
+        short[] q = xq;
+        float[] d = dq;
+        java.util.Arrays.fill(q, 0, n, (short) 0);
+        Parallel.forParts(tokens, Math.min(tokens, Parallel.threads()), (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                int xo = t * in, qo = (t / QT) * padCols * QT + t % QT;
+                for (int g = 0; g < groups; g++) {
+                    int lo = g * groupSize, hi = Math.min(in, lo + groupSize);
+                    float amax = 0f;
+                    for (int j = lo; j < hi; j++) amax = Math.max(amax, Math.abs(xp[xo + j]));
+                    float inv = amax > 0f ? 127f / amax : 0f;
+                    for (int j = lo; j < hi; j++) q[qo + j * QT] = (short) Math.round(xp[xo + j] * inv);
+                    d[t * groups + g] = amax / 127f;
+                }
+            }
+        });
+    }
+
+    /**
+     * acc[32 t + i] = Σ_k t(row i, column k)·x[xo + k·QT + t] over kLen columns for QT = 8 tokens, from the
+     * transposed masks tm[k] (rows with t = +1 in the low half, t = -1 in the high half). Wrapping int16 sums are
+     * exact while |sum| ≤ 32767 (a group of ≤ 256 columns of |x| ≤ 127).
+     */
+    private static void accumulateQ8(long[] tm, int kLen, short[] x, int xo, short[] acc) {
+        ShortVector z = ShortVector.zero(S512);
+        ShortVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
+        for (int k = 0; k < kLen; k++) {
+            long m = tm[k];
+            VectorMask<Short> pm = VectorMask.fromLong(S512, m & 0xffffffffL), nm = VectorMask.fromLong(S512, m >>> 32);
+            int xi = xo + k * QT;
+            ShortVector v = ShortVector.broadcast(S512, x[xi]);
+            a0 = a0.add(v, pm).sub(v, nm);
+            v = ShortVector.broadcast(S512, x[xi + 1]);
+            a1 = a1.add(v, pm).sub(v, nm);
+            v = ShortVector.broadcast(S512, x[xi + 2]);
+            a2 = a2.add(v, pm).sub(v, nm);
+            v = ShortVector.broadcast(S512, x[xi + 3]);
+            a3 = a3.add(v, pm).sub(v, nm);
+            v = ShortVector.broadcast(S512, x[xi + 4]);
+            a4 = a4.add(v, pm).sub(v, nm);
+            v = ShortVector.broadcast(S512, x[xi + 5]);
+            a5 = a5.add(v, pm).sub(v, nm);
+            v = ShortVector.broadcast(S512, x[xi + 6]);
+            a6 = a6.add(v, pm).sub(v, nm);
+            v = ShortVector.broadcast(S512, x[xi + 7]);
+            a7 = a7.add(v, pm).sub(v, nm);
+        }
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, 32);
+        a2.intoArray(acc, 64);
+        a3.intoArray(acc, 96);
+        a4.intoArray(acc, 128);
+        a5.intoArray(acc, 160);
+        a6.intoArray(acc, 192);
+        a7.intoArray(acc, 224);
+    }
+
+    /**
+     * f[fo..fo+32) += α·d·acc[ao..ao+32) (+ μ·gsum): the int16 lanes are split into even rows (sign-extended low
+     * halves of the int32 view) and odd rows (high halves), matching rowParams' layout.
+     */
+    private static void flushRows(short[] acc, int ao, float[] par, float d, float gsum, boolean withMu, float[] f, int fo) {
+        IntVector v = ShortVector.fromArray(S512, acc, ao).reinterpretAsInts();
+        FloatVector ev = (FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                .convert(VectorOperators.I2F, 0);
+        FloatVector od = (FloatVector) v.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
+        FloatVector fe = FloatVector.fromArray(F512, f, fo), fd = FloatVector.fromArray(F512, f, fo + 16);
+        FloatVector sd = FloatVector.broadcast(F512, d);
+        fe = ev.fma(FloatVector.fromArray(F512, par, 0).mul(sd), fe);
+        fd = od.fma(FloatVector.fromArray(F512, par, 16).mul(sd), fd);
+        if (withMu) {
+            FloatVector sg = FloatVector.broadcast(F512, gsum);
+            fe = FloatVector.fromArray(F512, par, 32).fma(sg, fe);
+            fd = FloatVector.fromArray(F512, par, 48).fma(sg, fd);
+        }
+        fe.intoArray(f, fo);
+        fd.intoArray(f, fo + 16);
     }
 
     // ---------------------------------------------------------------- GEMM on decoded panels
