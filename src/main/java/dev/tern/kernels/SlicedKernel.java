@@ -693,20 +693,26 @@ final class SlicedKernel {
         for (int q = 0; q < 4; q++) transposeLanes(a, o + 8 * q);
     }
 
-    /** Stages 4, 2, 1 of {@link #transpose32x2} on rows a[o..o+8). */
+    /**
+     * Stages 4, 2, 1 of {@link #transpose32x2} on rows a[o..o+8): per stage, lo/hi = the lower/upper row of each
+     * lane's pair, t = the bits to swap; written out per stage because a helper taking vectors is not always inlined
+     * (its vectors would then be boxed).
+     */
     private static void transposeLanes(long[] a, int o) {
         LongVector v = LongVector.fromArray(L512, a, o);
-        v = laneStage(v, SW4, SET4, 4, 0x0f0f0f0f0f0f0f0fL);
-        v = laneStage(v, SW2, SET2, 2, 0x3333333333333333L);
-        laneStage(v, SW1, SET1, 1, 0x5555555555555555L).intoArray(a, o);
-    }
-
-    /** One block-swap stage between lanes k and k + j (set = lanes with bit j set, sw = partner lane). */
-    private static LongVector laneStage(LongVector a, VectorShuffle<Long> sw, VectorMask<Long> set, int j, long m) {
-        LongVector x = a.rearrange(sw);
-        LongVector lo = a.blend(x, set), hi = x.blend(a, set);
-        LongVector t = lo.lanewise(VectorOperators.LSHR, j).lanewise(VectorOperators.XOR, hi).and(m);
-        return a.lanewise(VectorOperators.XOR, t.lanewise(VectorOperators.LSHL, j).blend(t, set));
+        LongVector x = v.rearrange(SW4), lo = v.blend(x, SET4), hi = x.blend(v, SET4);
+        LongVector t = lo.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.XOR, hi).and(0x0f0f0f0f0f0f0f0fL);
+        v = v.lanewise(VectorOperators.XOR, t.lanewise(VectorOperators.LSHL, 4).blend(t, SET4));
+        x = v.rearrange(SW2);
+        lo = v.blend(x, SET2);
+        hi = x.blend(v, SET2);
+        t = lo.lanewise(VectorOperators.LSHR, 2).lanewise(VectorOperators.XOR, hi).and(0x3333333333333333L);
+        v = v.lanewise(VectorOperators.XOR, t.lanewise(VectorOperators.LSHL, 2).blend(t, SET2));
+        x = v.rearrange(SW1);
+        lo = v.blend(x, SET1);
+        hi = x.blend(v, SET1);
+        t = lo.lanewise(VectorOperators.LSHR, 1).lanewise(VectorOperators.XOR, hi).and(0x5555555555555555L);
+        v.lanewise(VectorOperators.XOR, t.lanewise(VectorOperators.LSHL, 1).blend(t, SET1)).intoArray(a, o);
     }
 
     /** Scalar reference of {@link #transpose32x2}. */
