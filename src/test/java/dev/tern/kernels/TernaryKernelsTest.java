@@ -98,6 +98,24 @@ class TernaryKernelsTest {
     }
 
     @Test
+    void vectorF16ConversionMatchesScalar() {
+        short[] h = new short[16];
+        for (int base = 0; base < 65536; base += 16) {
+            boolean finite = true;
+            for (int i = 0; i < 16; i++) {
+                h[i] = (short) (base + i);
+                finite &= ((base + i) & 0x7c00) != 0x7c00;
+            }
+            if (!finite) continue;
+            float[] v = new float[16];
+            SlicedKernel.f16x16(h, 0).intoArray(v, 0);
+            for (int i = 0; i < 16; i++) {
+                assertEquals(Float.floatToIntBits(Float.float16ToFloat(h[i])), Float.floatToIntBits(v[i]), "f16 " + (base + i));
+            }
+        }
+    }
+
+    @Test
     void planesRoundTrip() {
         Random r = new Random(2);
         for (int[] s : SHAPES) {
