@@ -19,20 +19,33 @@ import jdk.incubator.vector.VectorSpecies;
  * << 8}, whose top base-3 digit is the trit of column 32i + lane: two unsigned compares against 86 << 8 and 171 << 8
  * give the t = -1 and t = +1 lane masks of 32 contiguous columns. Those multiplies touch only codes, never inputs.
  *
- * <p>Int8 path (default): activations are quantized per token and per group to int8 values (one f32 scale per
- * group, as llama.cpp's Q8 for TQ1_0) held in 16-bit lanes; t·x for 32 weights is one masked add and one masked
- * subtract. A group's partial sums stay in int16 (|sum| per lane ≤ groupSize/32 * 127), then adjacent lanes are
- * added in int32, converted once, and y += α_g·scale_g·acc + μ_g·Σx_g. For groups of 128 the GEMV decodes in
- * registers (group i of a superblock = digit i of its 4 chunks); other group sizes go through decoded masks.
+ * <p>"Int8" path (default): activations are quantized per token and per group (one f32 scale per group, as
+ * llama.cpp's Q8 for TQ1_0) to ±255 (9 bits; ±127 where int16 sums could overflow) in 16-bit lanes; t·x for 32
+ * weights is one masked add and one masked subtract. A group's partial sums stay in int16, then are converted once
+ * and y += α_g·scale_g·acc + μ_g·Σx_g. For groups of 128 the GEMV decodes in registers (group i of a superblock =
+ * digit i of its 4 chunks); other group sizes go through decoded masks. The GEMV is multiplication-free.
  *
  * <p>Float path: the same masks (moved through a long) select f32 activations in two 16-lane halves; it is exact up
  * to float rounding and serves as the reference-accurate option.
  *
- * <p>GEMM (tokens > 1): a block of rows is decoded once into lane masks (two longs per 32 weights) that are then
- * reused for every tile of 4 tokens, so decoding costs 1/tokens per weight.
+ * <p>GEMM (from {@link #GEMM_MIN_TOKENS} tokens; measured with LinearBench, 2048→5632 and 5632→2048, 128 tokens,
+ * 2 threads on a shared Zen 4 VM): masked add/sub with lanes along columns costs a decode per weight per token, so
+ * the first GEMM (a mask pair per 32 weights reused over 4-token tiles) ran at 0.06x f32. Now the masks of a
+ * 32-row panel are bit-transposed so that each column yields two 32-lane masks over rows:
+ * <ul>
+ *   <li>int8 activations ({@link #gemmQ8Panels}): per token, the broadcast activation is added / subtracted into
+ *       int16 row accumulators; still multiplication-free, 2 integer ops per 32 multiply-accumulates; about 1.1-1.2x
+ *       the f32 GEMM. Perplexity on tinystories-656k: 177.795 vs 177.850 with f32 activations (0.03%; with ±127
+ *       activations it was 0.24%, over the 0.1% budget).
+ *   <li>f32 activations ({@link #gemmPanels}): the transposed masks select α + μ, μ or μ - α per row into an f32
+ *       panel, k-major, consumed by an 8-token FMA microkernel (PanelLinear's layout); this path multiplies, and is
+ *       about 0.95-1.0x f32 (the decode is amortised over the tokens; the FMAs are the same as f32).
+ * </ul>
+ * {@link #gemmDecoded} (row-major f32 tiles, 4x4 dot kernel) is the fallback when 512-bit panels are unavailable.
  *
  * <p>Every output is produced by one thread in a fixed order (lane folds by fixed shuffles), so results are
- * bit-reproducible across runs, thread counts and JIT tiers.
+ * bit-reproducible across runs, thread counts and JIT tiers; int16 sums are exact, so pairing or tiling never
+ * changes an output's float operations.
  */
 final class SlicedKernel {
     private static final VectorSpecies<Byte> B512 = ByteVector.SPECIES_512;
@@ -64,6 +77,8 @@ final class SlicedKernel {
      * otherwise, or with -Dtern.sliced.panels=false, the row-tile dot kernel.
      */
     static boolean PANEL_GEMM = PanelLinear.NR == 32 && !"false".equals(System.getProperty("tern.sliced.panels"));
+    /** Multiplication-free int8 GEMM for int8-activation layers (-Dtern.sliced.gemm8=false: f32 panels). */
+    static final boolean INT8_GEMM = !"false".equals(System.getProperty("tern.sliced.gemm8"));
     /** Tokens per int8 GEMM register tile (8 int16 accumulators of 32 rows). */
     private static final int QT = 8;
     /** Tokens per GEMM register tile. */
@@ -83,7 +98,7 @@ final class SlicedKernel {
     private float[] dq = new float[0], xf = new float[0];
 
     static boolean supports(int groupSize) {
-        // int16 accumulation: a lane sums groupSize/32 values of |x| ≤ 127, two lanes must fit 32767
+        // int16 accumulation (GEMV): a lane sums groupSize/32 values of |x| ≤ 127, two lanes must fit 32767
         return groupSize % 32 == 0 && groupSize <= 4096;
     }
 
@@ -116,7 +131,7 @@ final class SlicedKernel {
     /** xp is [tokens][in] in stored (permuted) column order, gs is [tokens][groups] (null without μ). */
     void apply(float[] xp, float[] gs, float[] y, int tokens, boolean int8) {
         if (tokens >= GEMM_MIN_TOKENS) {
-            if (PANEL_GEMM && int8 && groupSize <= 256) {
+            if (PANEL_GEMM && int8 && INT8_GEMM && groupSize <= 256) {
                 gemmQ8Panels(xp, gs, y, tokens);
             } else if (PANEL_GEMM) {
                 gemmPanels(xp, y, tokens);
@@ -155,20 +170,22 @@ final class SlicedKernel {
 
     // ---------------------------------------------------------------- activations
 
-    /** Token t into slot 0: per group, scale d = max|x| / 127 and x/d rounded to int8 in 16-bit lanes; padding 0. */
+    /** Token t into slot 0: per group, scale d = max|x| / qmax and x/d rounded in 16-bit lanes; padding 0. */
     private void quantize(float[] xp, int t) {
         if (xq.length < padCols) xq = new short[padCols];
         if (dq.length < groups) dq = new float[groups];
         short[] q = xq;
         float[] d = dq;
         int xo = t * in;
+        // ±255 (9 bits) is free here: a lane sums groupSize/32 values, two lanes ≤ groupSize/16·255 < 32768
+        float qmax = groupSize <= 2048 ? 255f : 127f;
         for (int g = 0; g < groups; g++) {
             int lo = g * groupSize, hi = Math.min(in, lo + groupSize);
             float amax = 0f;
             for (int j = lo; j < hi; j++) amax = Math.max(amax, Math.abs(xp[xo + j]));
-            float inv = amax > 0f ? 127f / amax : 0f;
+            float inv = amax > 0f ? qmax / amax : 0f;
             for (int j = lo; j < hi; j++) q[j] = (short) Math.round(xp[xo + j] * inv);
-            d[g] = amax / 127f;
+            d[g] = amax / qmax;
         }
         java.util.Arrays.fill(q, in, padCols, (short) 0);
     }
@@ -368,7 +385,7 @@ final class SlicedKernel {
     /**
      * Multiplication-free GEMM: for a panel of 32 rows and one group, the trit masks are bit-transposed so that
      * column k gives two 32-lane masks over the rows; then per token y_rows += x_k (int8 in int16 lanes, broadcast)
-     * under the t = +1 mask and -= under the t = -1 mask. A group's int16 sums (≤ 128·127 per lane for groups of
+     * under the t = +1 mask and -= under the t = -1 mask. A group's int16 sums (≤ 128·255 per lane for groups of
      * 128) are flushed once into f32 as α_row·d_token,group·acc + μ_row·Σx_token,group. Per 32 multiply-accumulates
      * this is 2 integer ops plus a broadcast, against 2 FMAs in f32.
      */
@@ -425,7 +442,7 @@ final class SlicedKernel {
     }
 
     /**
-     * xq = int8 activations in int16, per token and group scaled by d = max|x|/127 (dq[token·groups + g]), packed
+     * xq = activations in int16, per token and group scaled by d = max|x|/qmax (dq[token·groups + g]), packed
      * k-major in tiles of QT tokens: xq[(tile·padCols + k)·QT + t]; padding columns and tokens are 0.
      */
     private void quantizeTiles(float[] xp, int tokens, int tiles) {
@@ -435,6 +452,8 @@ final class SlicedKernel {
         short[] q = xq;
         float[] d = dq;
         java.util.Arrays.fill(q, 0, n, (short) 0);
+        // as many levels as the int16 group sums allow: ±255 for groups up to 128 columns (128·255 < 32768)
+        float qmax = groupSize <= 128 ? 255f : 127f;
         Parallel.forParts(tokens, Math.min(tokens, Parallel.threads()), (t0, t1) -> {
             for (int t = t0; t < t1; t++) {
                 int xo = t * in, qo = (t / QT) * padCols * QT + t % QT;
@@ -442,9 +461,9 @@ final class SlicedKernel {
                     int lo = g * groupSize, hi = Math.min(in, lo + groupSize);
                     float amax = 0f;
                     for (int j = lo; j < hi; j++) amax = Math.max(amax, Math.abs(xp[xo + j]));
-                    float inv = amax > 0f ? 127f / amax : 0f;
+                    float inv = amax > 0f ? qmax / amax : 0f;
                     for (int j = lo; j < hi; j++) q[qo + j * QT] = (short) Math.round(xp[xo + j] * inv);
-                    d[t * groups + g] = amax / 127f;
+                    d[t * groups + g] = amax / qmax;
                 }
             }
         });
@@ -453,7 +472,7 @@ final class SlicedKernel {
     /**
      * acc[32 t + i] = Σ_k t(row i, column k)·x[xo + k·QT + t] over kLen columns for QT = 8 tokens, from the
      * transposed masks tm[k] (rows with t = +1 in the low half, t = -1 in the high half). Wrapping int16 sums are
-     * exact while |sum| ≤ 32767 (a group of ≤ 256 columns of |x| ≤ 127).
+     * exact while |sum| ≤ 32767 (groups of ≤ 128 columns of |x| ≤ 255, or ≤ 256 of |x| ≤ 127).
      */
     private static void accumulateQ8(long[] tm, int kLen, short[] x, int xo, short[] acc) {
         ShortVector z = ShortVector.zero(S512);

@@ -10,20 +10,18 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Ternary linear layer W[r][perm[j]] = α[r,g]·t[r][j] + μ[r,g], computed without multiplying weights by inputs.
  *
- * <p>Layouts and the trade-off (2 threads, AMD EPYC Zen 4 VM with AVX-512, shared and noisy; LinearBench and
- * TernaryGemvBenchmark, GEMV = 1 token, times in ms for 2048→5632 / 4096→11008):
+ * <p>Layouts and the trade-off (2 threads, AMD EPYC Zen 4 VM with AVX-512, shared and noisy; LinearBench, ratios
+ * from interleaved runs in one process):
  * <ul>
- *   <li>{@link Layout#BASE3} (default): 5 trits per byte, groups padded to whole bytes: 26 B per 128 weights = 1.625
- *       bit + f16 α, μ (0.25 bit) + i32 permutation (32/rows bit) ≈ 1.88 bit/weight — the only layout inside the
- *       2.1-bit budget. Kernel: per-token lookup tables of 5-input signed sums ({@link Base3Kernel}); one table add
- *       per 5 weights. GEMV 4.0 / 20.9 ms (f32 3.2 / 7.5, bf16 1.5 / 6.3): the scalar table walk is load-bound at
- *       roughly 1-2.5 ns per 5 weights, so it loses to the memory-bound dense GEMVs. GEMM (128 tokens, 16 tokens
- *       per table entry) 25 ms vs f32 19 ms.
- *   <li>{@link Layout#PLANES2}: nonzero + negative bit-planes, 2 bit + 0.25 = 2.25 bit/weight, over the budget (a
- *       group of 256 would still be 2.125), so not the default. Kernel: AVX-512 masked add/sub of the input vector
- *       per 16 weights. GEMV 1.25 / 5.6 ms: 2.5x f32 and 1.2x bf16 on 2048→5632. GEMM loops over tokens (slow).
+ *   <li>{@link Layout#SLICED} (default when the group size is a multiple of 32): digit-sliced base 3, 1.625 bit
+ *       codes + f16 α, μ (0.25 bit) + i32 permutation ≈ 1.89 bit/weight. Kernels in {@link SlicedKernel}: GEMV
+ *       multiplication-free (masked int16 add/sub), about 3.4-4.3x f32 and 1.3-1.7x bf16 on TinyLlama MLP shapes;
+ *       GEMM (prefill) with int16 add/sub on bit-transposed masks, about 1.1-1.2x f32 at 128 tokens.
+ *   <li>{@link Layout#BASE3}: 5 trits per byte per group, per-token lookup tables ({@link Base3Kernel}); fallback
+ *       for other group sizes; slower than the dense formats for GEMV.
+ *   <li>{@link Layout#PLANES2}: nonzero + negative bit-planes, 2.25 bit/weight (over the 2.1-bit budget), masked
+ *       f32 add/sub; kept for comparison.
  * </ul>
- * Neither meets the GEMV targets (3x f32, 1.5x bf16) yet; see the kern branch report for what was tried.
  *
  * <p>Layers that share an input and a permutation (q/k/v, gate/up) can gather once: call {@link #permute} and
  * {@link #groupSums} on one layer, then {@link #applyPermuted} on each layer for which {@link #sharesInputLayout}.
