@@ -10,8 +10,9 @@ import java.util.Arrays;
 import java.util.Random;
 
 /**
- * Interleaved timing of f32, bf16 and ternary (base-3, 2-bit planes) layers in one process; prints ms, GB/s of
- * weights, and speed-ups over f32 and bf16. Args: shapes as tokens,in,out (default TinyLlama MLP, 1 and 128 tokens).
+ * Interleaved timing of f32, bf16 and ternary layers (digit-sliced with int8 and with f32 activations, 2-bit planes;
+ * plus the 5-trit lookup-table layout with -Dtern.bench.lut=true) in one process; prints ms, GB/s of weights, and
+ * speed-ups over f32 and bf16. Args: shapes as tokens,in,out (default TinyLlama MLP, 1 and 128 tokens).
  */
 public final class LinearBench {
     public static void main(String[] args) {
@@ -48,8 +49,11 @@ public final class LinearBench {
         float[] w = new float[out * in];
         for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian() * 0.02f;
         TernaryMatrix tm = randomTernary(out, in, r);
-        LinearOp[] ops = {new DenseF32Linear(w, out, in), new Bf16Linear(Bf16Linear.toBf16(w), out, in),
-            new TernaryLinear(tm), new TernaryLinear(tm, TernaryLinear.Layout.PLANES2)};
+        var list = new java.util.ArrayList<LinearOp>(java.util.List.of(new DenseF32Linear(w, out, in),
+                new Bf16Linear(Bf16Linear.toBf16(w), out, in), new TernaryLinear(tm),
+                new TernaryLinear(tm, TernaryLinear.Layout.SLICED, false), new TernaryLinear(tm, TernaryLinear.Layout.PLANES2)));
+        if (Boolean.getBoolean("tern.bench.lut")) list.add(new TernaryLinear(tm, TernaryLinear.Layout.BASE3));
+        LinearOp[] ops = list.toArray(new LinearOp[0]);
         w = null;
         float[] x = new float[tokens * in], y = new float[tokens * out];
         for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
@@ -72,7 +76,7 @@ public final class LinearBench {
         }
         System.out.printf("tokens=%d in=%d out=%d (median of %d interleaved runs)%n", tokens, in, out, reps);
         for (int k = 0; k < ops.length; k++) {
-            System.out.printf("  %-14s %8.3f ms  %6.2f bit/w  %7.2f GB/s  %7.1f GFLOP/s  x%.2f vs f32  x%.2f vs bf16%n",
+            System.out.printf("  %-16s %8.3f ms  %6.2f bit/w  %7.2f GB/s  %7.1f GFLOP/s  x%.2f vs f32  x%.2f vs bf16%n",
                     ops[k].format(), med[k] / 1e6, 8.0 * ops[k].weightBytes() / ((double) in * out),
                     ops[k].weightBytes() / med[k], 2 * work / med[k], med[0] / med[k], med[1] / med[k]);
         }

@@ -38,7 +38,7 @@ public class TernaryGemvBenchmark {
     @Param({"4096x4096", "4096x11008", "11008x4096"})
     public String shape;
 
-    @Param({"f32", "bf16", "ternary-base3", "ternary-2bit"})
+    @Param({"f32", "bf16", "ternary-sliced", "ternary-base3", "ternary-2bit"})
     public String format;
 
     private LinearOp op;
@@ -68,10 +68,13 @@ public class TernaryGemvBenchmark {
                 for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian() * 0.02f;
                 return format.equals("f32") ? new DenseF32Linear(w, out, in) : new Bf16Linear(Bf16Linear.toBf16(w), out, in);
             }
-            case "ternary-base3", "ternary-2bit" -> {
+            case "ternary-sliced", "ternary-base3", "ternary-2bit" -> {
                 TernaryMatrix m = LinearBench.randomTernary(out, in, r);
-                return new TernaryLinear(m, format.equals("ternary-base3") ? TernaryLinear.Layout.BASE3
-                        : TernaryLinear.Layout.PLANES2);
+                return new TernaryLinear(m, switch (format) {
+                    case "ternary-sliced" -> TernaryLinear.Layout.SLICED;
+                    case "ternary-base3" -> TernaryLinear.Layout.BASE3;
+                    default -> TernaryLinear.Layout.PLANES2;
+                });
             }
             default -> throw new IllegalArgumentException(format);
         }
@@ -100,7 +103,7 @@ public class TernaryGemvBenchmark {
             String[] s = shape.split("x");
             int in = Integer.parseInt(s[0]), out = Integer.parseInt(s[1]);
             Double f32 = us.get(shape + "/f32");
-            for (String f : new String[] {"f32", "bf16", "ternary-base3", "ternary-2bit"}) {
+            for (String f : new String[] {"f32", "bf16", "ternary-sliced", "ternary-base3", "ternary-2bit"}) {
                 Double t = us.get(shape + "/" + f);
                 if (t == null) continue;
                 long bytes = build(f, in, out).weightBytes();

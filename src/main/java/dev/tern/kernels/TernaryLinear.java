@@ -10,27 +10,31 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Ternary linear layer W[r][perm[j]] = α[r,g]·t[r][j] + μ[r,g], computed without multiplying weights by inputs.
  *
- * <p>Layouts and the trade-off (2 threads, AMD EPYC Zen 4 VM with AVX-512, shared and noisy; LinearBench and
- * TernaryGemvBenchmark, GEMV = 1 token, times in ms for 2048→5632 / 4096→11008):
+ * <p>Layouts and the trade-off (2 threads, AMD EPYC Zen 4 VM with AVX-512, shared and noisy; LinearBench, ratios
+ * from interleaved runs in one process):
  * <ul>
- *   <li>{@link Layout#BASE3} (default): 5 trits per byte, groups padded to whole bytes: 26 B per 128 weights = 1.625
- *       bit + f16 α, μ (0.25 bit) + i32 permutation (32/rows bit) ≈ 1.88 bit/weight — the only layout inside the
- *       2.1-bit budget. Kernel: per-token lookup tables of 5-input signed sums ({@link Base3Kernel}); one table add
- *       per 5 weights. GEMV 4.0 / 20.9 ms (f32 3.2 / 7.5, bf16 1.5 / 6.3): the scalar table walk is load-bound at
- *       roughly 1-2.5 ns per 5 weights, so it loses to the memory-bound dense GEMVs. GEMM (128 tokens, 16 tokens
- *       per table entry) 25 ms vs f32 19 ms.
- *   <li>{@link Layout#PLANES2}: nonzero + negative bit-planes, 2 bit + 0.25 = 2.25 bit/weight, over the budget (a
- *       group of 256 would still be 2.125), so not the default. Kernel: AVX-512 masked add/sub of the input vector
- *       per 16 weights. GEMV 1.25 / 5.6 ms: 2.5x f32 and 1.2x bf16 on 2048→5632. GEMM loops over tokens (slow).
+ *   <li>{@link Layout#SLICED} (default when the group size is a multiple of 32): digit-sliced base 3, 1.625 bit
+ *       codes + f16 α, μ (0.25 bit) + i32 permutation ≈ 1.89 bit/weight. Kernels in {@link SlicedKernel}: GEMV
+ *       multiplication-free (masked int16 add/sub), about 3.4-4.3x f32 and 1.3-1.7x bf16 on TinyLlama MLP shapes;
+ *       GEMM (prefill) with int16 add/sub on bit-transposed masks, about 1.1-1.2x f32 at 128 tokens.
+ *   <li>{@link Layout#BASE3}: 5 trits per byte per group, per-token lookup tables ({@link Base3Kernel}); fallback
+ *       for other group sizes; slower than the dense formats for GEMV.
+ *   <li>{@link Layout#PLANES2}: nonzero + negative bit-planes, 2.25 bit/weight (over the 2.1-bit budget), masked
+ *       f32 add/sub; kept for comparison.
  * </ul>
- * Neither meets the GEMV targets (3x f32, 1.5x bf16) yet; see the kern branch report for what was tried.
  *
  * <p>Layers that share an input and a permutation (q/k/v, gate/up) can gather once: call {@link #permute} and
  * {@link #groupSums} on one layer, then {@link #applyPermuted} on each layer for which {@link #sharesInputLayout}.
  */
 public final class TernaryLinear implements LinearOp {
     /** Packed code layout. */
-    public enum Layout { BASE3, PLANES2 }
+    public enum Layout { SLICED, BASE3, PLANES2 }
+
+    /**
+     * Default activation mode of {@link Layout#SLICED} layers: int8 per-group-quantized activations (fast) unless
+     * {@code -Dtern.int8act=false}, which selects the exact f32-activation kernel.
+     */
+    public static final boolean DEFAULT_INT8 = Boolean.parseBoolean(System.getProperty("tern.int8act", "true"));
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
@@ -38,40 +42,59 @@ public final class TernaryLinear implements LinearOp {
     private final int out, in, groupSize, groups;
     private final int[] perm;
     private final Layout layout;
+    private final boolean int8;
     private final Base3Kernel base3;
+    private final SlicedKernel sliced;
     // PLANES2 only
     private final TernaryPacking.Planes planes;
     private final short[] alpha, mu;
     private final int wpg;
 
+    /** Default layout: SLICED (BASE3 when the group size is not a multiple of 32), activations per DEFAULT_INT8. */
     public TernaryLinear(TernaryMatrix m) {
-        this(m, Layout.BASE3);
+        this(m, defaultLayout(m.groupSize()), DEFAULT_INT8);
     }
 
     public TernaryLinear(TernaryMatrix m, Layout layout) {
+        this(m, layout, DEFAULT_INT8);
+    }
+
+    /** int8Activations only affects {@link Layout#SLICED}; the other layouts always use f32 activations. */
+    public TernaryLinear(TernaryMatrix m, Layout layout, boolean int8Activations) {
         this.out = m.rows();
         this.in = m.cols();
         this.groupSize = m.groupSize();
         this.groups = m.groups();
         this.perm = m.perm() == null ? null : m.perm().clone();
         this.layout = layout;
+        this.int8 = layout == Layout.SLICED && int8Activations;
         this.alpha = TernaryPacking.toF16(m.alpha());
         this.mu = TernaryPacking.toF16(m.mu());
         this.wpg = TernaryPacking.planeWordsPerGroup(groupSize);
-        if (layout == Layout.BASE3) {
-            byte[] packed = TernaryPacking.packBase3(m.codes(), out, in, groupSize);
-            base3 = new Base3Kernel(out, in, groupSize, new byte[][] {packed}, new short[][] {alpha}, mu);
-            planes = null;
-        } else {
-            base3 = null;
-            planes = TernaryPacking.packPlanes(m.codes(), out, in, groupSize);
+        Base3Kernel b3 = null;
+        SlicedKernel sk = null;
+        TernaryPacking.Planes pl = null;
+        switch (layout) {
+            case SLICED -> sk = new SlicedKernel(out, in, groupSize,
+                    new byte[][] {TernaryPacking.packSliced(m.codes(), out, in)}, new short[][] {alpha}, mu);
+            case BASE3 -> b3 = new Base3Kernel(out, in, groupSize,
+                    new byte[][] {TernaryPacking.packBase3(m.codes(), out, in, groupSize)}, new short[][] {alpha}, mu);
+            case PLANES2 -> pl = TernaryPacking.packPlanes(m.codes(), out, in, groupSize);
         }
+        base3 = b3;
+        sliced = sk;
+        planes = pl;
+    }
+
+    static Layout defaultLayout(int groupSize) {
+        return SlicedKernel.supports(groupSize) ? Layout.SLICED : Layout.BASE3;
     }
 
     @Override public int inFeatures() { return in; }
     @Override public int outFeatures() { return out; }
     public int groupSize() { return groupSize; }
     public Layout layout() { return layout; }
+    public boolean int8Activations() { return int8; }
 
     /** True when other's permuted input and group sums are valid for this layer too. */
     public boolean sharesInputLayout(TernaryLinear other) {
@@ -80,14 +103,21 @@ public final class TernaryLinear implements LinearOp {
 
     @Override
     public long weightBytes() {
-        long codes = layout == Layout.BASE3 ? base3.residentBytes() - 2L * alpha.length - 2L * mu.length
-                : 8L * (planes.nonzero().length + planes.negative().length);
+        long codes = switch (layout) {
+            case SLICED -> sliced.residentBytes() - 2L * alpha.length - 2L * mu.length;
+            case BASE3 -> base3.residentBytes() - 2L * alpha.length - 2L * mu.length;
+            case PLANES2 -> 8L * (planes.nonzero().length + planes.negative().length);
+        };
         return codes + 2L * alpha.length + 2L * mu.length + (perm == null ? 0 : 4L * perm.length);
     }
 
     @Override
     public String format() {
-        return layout == Layout.BASE3 ? "ternary-base3" : "ternary-2bit";
+        return switch (layout) {
+            case SLICED -> int8 ? "ternary-sliced" : "ternary-sliced-f";
+            case BASE3 -> "ternary-base3";
+            case PLANES2 -> "ternary-2bit";
+        };
     }
 
     @Override
@@ -110,10 +140,10 @@ public final class TernaryLinear implements LinearOp {
         if (xPermuted.length < (long) tokens * in || y.length < (long) tokens * out) {
             throw new IllegalArgumentException("x/y too short");
         }
-        if (layout == Layout.BASE3) {
-            base3.apply(xPermuted, groupSums, y, tokens);
-        } else {
-            planesApply(xPermuted, groupSums, y, tokens);
+        switch (layout) {
+            case SLICED -> sliced.apply(xPermuted, groupSums, y, tokens, int8);
+            case BASE3 -> base3.apply(xPermuted, groupSums, y, tokens);
+            case PLANES2 -> planesApply(xPermuted, groupSums, y, tokens);
         }
     }
 

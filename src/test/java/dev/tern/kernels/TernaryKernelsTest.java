@@ -11,9 +11,11 @@ import org.junit.jupiter.api.Test;
 class TernaryKernelsTest {
     static final int[][] SHAPES = { // out, in, groupSize
         {1, 1, 128}, {1, 7, 128}, {3, 5, 128}, {17, 130, 128}, {33, 128, 128}, {40, 259, 128}, {65, 300, 64},
-        {9, 103, 7}, {70, 1000, 128}, {5, 23, 5}
+        {9, 103, 7}, {70, 1000, 128}, {5, 23, 5},
+        // sliced layout: several 640-column superblocks, odd/even chunk counts, remainders, other multiples of 32
+        {19, 2048, 128}, {6, 1280, 128}, {5, 1930, 128}, {3, 641, 128}, {4, 960, 32}, {3, 700, 256}, {2, 330, 96}
     };
-    static final int[] TOKENS = {1, 2, 3, 7, 17, 64};
+    static final int[] TOKENS = {1, 2, 3, 4, 7, 17, 64};
 
     /** |W| bound |α| + |μ| per element, in original column order, for the error yardstick. */
     static float[] ternaryAbs(TernaryMatrix m) {
@@ -54,6 +56,66 @@ class TernaryKernelsTest {
     }
 
     @Test
+    void slicedRoundTrip() {
+        Random r = new Random(12);
+        for (int[] s : SHAPES) {
+            byte[] c = trits(r, s[0] * s[1]);
+            byte[] p = TernaryPacking.packSliced(c, s[0], s[1]);
+            assertEquals(s[0] * TernaryPacking.slicedRowBytes(s[1]), p.length);
+            assertArrayEquals(c, TernaryPacking.unpackSliced(p, s[0], s[1]));
+        }
+    }
+
+    @Test
+    void slicedDigitsOfEveryByte() {
+        // the kernel's compare thresholds on (q * 3^i mod 256): < 86 means digit 0, >= 171 means digit 2
+        for (int v = 0; v < 243; v++) {
+            int q = TernaryPacking.slicedByte(v);
+            assertTrue(q < 256);
+            for (int i = 0, p = 81; i < 5; i++, p /= 3) {
+                int digit = v / p % 3, m = (q * new int[] {1, 3, 9, 27, 81}[i]) & 0xff;
+                assertEquals(digit, TernaryPacking.slicedDigit(q, i), "v=" + v + " i=" + i);
+                assertEquals(digit == 0, m < 86, "v=" + v + " i=" + i);
+                assertEquals(digit == 2, m >= 171, "v=" + v + " i=" + i);
+            }
+        }
+    }
+
+    @Test
+    void bitTransposeMatchesScalarReference() {
+        Random r = new Random(13);
+        for (int rep = 0; rep < 50; rep++) {
+            long[] a = new long[40];
+            for (int i = 0; i < a.length; i++) a[i] = r.nextLong();
+            long[] b = a.clone(), c = a.clone();
+            SlicedKernel.transpose32x2(a, 5);
+            SlicedKernel.transpose32x2Ref(b, 5);
+            assertArrayEquals(b, a);
+            for (int i = 0; i < 32; i++)
+                for (int j = 0; j < 32; j++)
+                    for (int h = 0; h < 64; h += 32) assertEquals((c[5 + i] >>> (j + h)) & 1, (a[5 + j] >>> (i + h)) & 1);
+        }
+    }
+
+    @Test
+    void vectorF16ConversionMatchesScalar() {
+        short[] h = new short[16];
+        for (int base = 0; base < 65536; base += 16) {
+            boolean finite = true;
+            for (int i = 0; i < 16; i++) {
+                h[i] = (short) (base + i);
+                finite &= ((base + i) & 0x7c00) != 0x7c00;
+            }
+            if (!finite) continue;
+            float[] v = new float[16];
+            SlicedKernel.f16x16(h, 0).intoArray(v, 0);
+            for (int i = 0; i < 16; i++) {
+                assertEquals(Float.floatToIntBits(Float.float16ToFloat(h[i])), Float.floatToIntBits(v[i]), "f16 " + (base + i));
+            }
+        }
+    }
+
+    @Test
     void planesRoundTrip() {
         Random r = new Random(2);
         for (int[] s : SHAPES) {
@@ -66,23 +128,50 @@ class TernaryKernelsTest {
     void rejectsNonTernary() {
         assertThrows(IllegalArgumentException.class, () -> TernaryPacking.packBase3(new byte[] {2}, 1, 1, 128));
         assertThrows(IllegalArgumentException.class, () -> TernaryPacking.packPlanes(new byte[] {-2}, 1, 1, 128));
+        assertThrows(IllegalArgumentException.class, () -> TernaryPacking.packSliced(new byte[] {3}, 1, 1));
+    }
+
+    /** Activation mode of a kernel under test: f32 activations must match to float rounding, int8 to int8 rounding. */
+    enum Act { F32, INT8 }
+
+    /**
+     * f32: within 2e-5 of Σ|w||x| per element. int8: 1e-2 of Σ|w||x| per element, and 1e-2 of ‖ref‖ overall when
+     * there are enough outputs for the norm to be a meaningful yardstick (a handful of outputs can all be near 0).
+     */
+    static void check(String what, Act act, float[] ref, float[] y, float[] scale) {
+        if (act == Act.F32) {
+            assertClose(what, ref, y, scale, 2e-5);
+            return;
+        }
+        assertClose(what, ref, y, scale, 1e-2);
+        if (ref.length < 64) return;
+        double num = 0, den = 0;
+        for (int i = 0; i < ref.length; i++) {
+            num += ((double) ref[i] - y[i]) * ((double) ref[i] - y[i]);
+            den += (double) ref[i] * ref[i];
+        }
+        assertTrue(Math.sqrt(num) <= 1e-2 * Math.sqrt(den), what + ": relative error " + Math.sqrt(num / den));
     }
 
     @Test
     void ternaryMatchesDequantizedReference() {
         Random r = new Random(3);
         for (TernaryLinear.Layout layout : TernaryLinear.Layout.values()) {
-            for (int[] s : SHAPES) {
-                for (boolean permute : new boolean[] {false, true}) {
-                    TernaryMatrix m = ternary(r, s[0], s[1], s[2], permute);
-                    float[] w = m.dequantize(), wa = ternaryAbs(m);
-                    TernaryLinear op = new TernaryLinear(m, layout);
-                    for (int t : TOKENS) {
-                        float[] x = gaussian(r, t * s[1], 1f), ref = new float[t * s[0]], y = new float[t * s[0]];
-                        MatMulRef.multiply(w, s[0], s[1], x, ref, t);
-                        op.apply(x, y, t);
-                        assertClose(layout + " " + s[0] + "x" + s[1] + "/" + s[2] + " perm=" + permute + " t=" + t, ref, y,
-                                scale(wa, s[0], s[1], x, t), 2e-5);
+            for (Act act : Act.values()) {
+                if (act == Act.INT8 && layout != TernaryLinear.Layout.SLICED) continue;
+                for (int[] s : SHAPES) {
+                    if (layout == TernaryLinear.Layout.SLICED && !SlicedKernel.supports(s[2])) continue;
+                    for (boolean permute : new boolean[] {false, true}) {
+                        TernaryMatrix m = ternary(r, s[0], s[1], s[2], permute);
+                        float[] w = m.dequantize(), wa = ternaryAbs(m);
+                        TernaryLinear op = new TernaryLinear(m, layout, act == Act.INT8);
+                        for (int t : TOKENS) {
+                            float[] x = gaussian(r, t * s[1], 1f), ref = new float[t * s[0]], y = new float[t * s[0]];
+                            MatMulRef.multiply(w, s[0], s[1], x, ref, t);
+                            op.apply(x, y, t);
+                            check(layout + "/" + act + " " + s[0] + "x" + s[1] + "/" + s[2] + " perm=" + permute + " t=" + t,
+                                    act, ref, y, scale(wa, s[0], s[1], x, t));
+                        }
                     }
                 }
             }
@@ -90,19 +179,71 @@ class TernaryKernelsTest {
     }
 
     @Test
-    void tritPlaneMatchesDequantizedReference() {
-        Random r = new Random(4);
-        for (int[] s : SHAPES) {
-            for (boolean permute : new boolean[] {false, true}) {
-                TritPlaneMatrix m = tritPlane(r, s[0], s[1], s[2], permute);
-                float[] w = m.dequantize(), wa = tritAbs(m);
-                TritPlaneLinear op = new TritPlaneLinear(m);
-                for (int t : TOKENS) {
+    void rowTileGemmFallbackMatchesReference() {
+        Random r = new Random(14);
+        boolean saved = SlicedKernel.PANEL_GEMM;
+        SlicedKernel.PANEL_GEMM = false;
+        try {
+            for (int[] s : new int[][] {{19, 2048, 128}, {5, 1930, 128}, {40, 259, 128}, {4, 960, 32}, {3, 700, 256}}) {
+                TernaryMatrix m = ternary(r, s[0], s[1], s[2], true);
+                TritPlaneMatrix tp = tritPlane(r, s[0], s[1], s[2], true);
+                float[] w = m.dequantize(), wa = ternaryAbs(m), w2 = tp.dequantize(), wa2 = tritAbs(tp);
+                for (int t : new int[] {4, 9, 30}) {
                     float[] x = gaussian(r, t * s[1], 1f), ref = new float[t * s[0]], y = new float[t * s[0]];
                     MatMulRef.multiply(w, s[0], s[1], x, ref, t);
-                    op.apply(x, y, t);
-                    assertClose("tritplane " + s[0] + "x" + s[1] + " perm=" + permute + " t=" + t, ref, y,
-                            scale(wa, s[0], s[1], x, t), 2e-5);
+                    new TernaryLinear(m).apply(x, y, t);
+                    check("row-tile " + s[0] + "x" + s[1] + " t=" + t, Act.F32, ref, y, scale(wa, s[0], s[1], x, t));
+                    MatMulRef.multiply(w2, s[0], s[1], x, ref, t);
+                    new TritPlaneLinear(tp).apply(x, y, t);
+                    check("row-tile tritplane " + s[0] + "x" + s[1] + " t=" + t, Act.F32, ref, y, scale(wa2, s[0], s[1], x, t));
+                }
+            }
+        } finally {
+            SlicedKernel.PANEL_GEMM = saved;
+        }
+    }
+
+    @Test
+    void int8RelativeErrorOnLargeLayer() {
+        Random r = new Random(9);
+        TernaryMatrix m = ternary(r, 300, 2048, 128, true);
+        float[] w = m.dequantize(), wa = ternaryAbs(m);
+        TernaryLinear op = new TernaryLinear(m, TernaryLinear.Layout.SLICED, true);
+        for (int t : new int[] {1, 9}) {
+            float[] x = gaussian(r, t * 2048, 1f), ref = new float[t * 300], y = new float[t * 300];
+            MatMulRef.multiply(w, 300, 2048, x, ref, t);
+            op.apply(x, y, t);
+            check("int8 300x2048 t=" + t, Act.INT8, ref, y, scale(wa, 300, 2048, x, t));
+        }
+    }
+
+    @Test
+    void defaultLayoutIsSlicedInt8() {
+        Random r = new Random(8);
+        TernaryLinear op = new TernaryLinear(ternary(r, 4, 256, 128, true));
+        assertEquals(TernaryLinear.Layout.SLICED, op.layout());
+        assertEquals(TernaryLinear.DEFAULT_INT8, op.int8Activations());
+        assertEquals(TernaryLinear.Layout.BASE3, new TernaryLinear(ternary(r, 4, 256, 100, true)).layout());
+    }
+
+    @Test
+    void tritPlaneMatchesDequantizedReference() {
+        Random r = new Random(4);
+        for (Act act : Act.values()) {
+            for (int[] s : SHAPES) {
+                for (boolean permute : new boolean[] {false, true}) {
+                    TritPlaneMatrix m = tritPlane(r, s[0], s[1], s[2], permute);
+                    float[] w = m.dequantize(), wa = tritAbs(m);
+                    TritPlaneLinear op = new TritPlaneLinear(m, act == Act.INT8);
+                    // group sizes the sliced layout cannot take run the f32 lookup-table kernel
+                    Act expect = SlicedKernel.supports(s[2]) ? act : Act.F32;
+                    for (int t : TOKENS) {
+                        float[] x = gaussian(r, t * s[1], 1f), ref = new float[t * s[0]], y = new float[t * s[0]];
+                        MatMulRef.multiply(w, s[0], s[1], x, ref, t);
+                        op.apply(x, y, t);
+                        check("tritplane/" + act + " " + s[0] + "x" + s[1] + "/" + s[2] + " perm=" + permute + " t=" + t,
+                                expect, ref, y, scale(wa, s[0], s[1], x, t));
+                    }
                 }
             }
         }
@@ -139,8 +280,10 @@ class TernaryKernelsTest {
     void deterministic() {
         Random r = new Random(6);
         TernaryMatrix m = ternary(r, 333, 1000, 128, true);
-        LinearOp[] ops = {new TernaryLinear(m), new TernaryLinear(m, TernaryLinear.Layout.PLANES2),
-            new TritPlaneLinear(tritPlane(r, 333, 1000, 128, true))};
+        TritPlaneMatrix tp = tritPlane(r, 333, 1000, 128, true);
+        LinearOp[] ops = {new TernaryLinear(m, TernaryLinear.Layout.SLICED, true),
+            new TernaryLinear(m, TernaryLinear.Layout.SLICED, false), new TernaryLinear(m, TernaryLinear.Layout.BASE3),
+            new TernaryLinear(m, TernaryLinear.Layout.PLANES2), new TritPlaneLinear(tp, true), new TritPlaneLinear(tp, false)};
         for (LinearOp op : ops) {
             for (int t : new int[] {1, 40}) {
                 float[] x = gaussian(r, t * 1000, 1f), a = new float[t * 333], b = new float[t * 333];
@@ -157,7 +300,13 @@ class TernaryKernelsTest {
         int out = 256, in = 2048;
         TernaryMatrix m = ternary(r, out, in, 128, true);
         double bits = 8.0 * new TernaryLinear(m).weightBytes() / ((double) out * in);
-        assertTrue(bits <= 2.1, "base3 bits/weight " + bits);
+        assertTrue(bits <= 2.1, "default bits/weight " + bits);
+        // 2048 columns = 13 chunks of 32 bytes + f16 α, μ per 128 + i32 permutation
+        assertEquals((13 * 32 * 8.0 + 16 * 32) / in + 32.0 / out, bits, 1e-9);
+        for (int cols : new int[] {4096, 5632, 11008}) {
+            double b = (TernaryPacking.slicedRowBytes(cols) * 8.0 + (cols + 127) / 128 * 32) / cols;
+            assertTrue(b + 32.0 / 2048 <= 2.1, cols + " columns: " + b);
+        }
         double planes = 8.0 * new TernaryLinear(m, TernaryLinear.Layout.PLANES2).weightBytes() / ((double) out * in);
         assertEquals(2.25 + 32.0 / out, planes, 1e-9);
     }
