@@ -156,6 +156,8 @@ final class BenchCommand implements Callable<Integer> {
         int h = c.hiddenSize();
         linear += (long) c.numLayers() * ((long) h * c.qDim() * 2 + 2L * h * c.kvDim() + 3L * h * c.intermediateSize());
         long emb = (long) c.vocabSize() * h * 4 * (c.tiedEmbeddings() ? 1 : 2);
+        // a layer's unpacked trits (one byte each) live only while that layer is being packed
+        long largest = (long) h * Math.max(c.qDim(), c.intermediateSize());
         long heap = Runtime.getRuntime().maxMemory();
         List<String> want = formats != null ? formats : List.of("f32", "bf16", "ternary", "ptqtp");
         List<String> chosen = new ArrayList<>();
@@ -165,8 +167,8 @@ final class BenchCommand implements Callable<Integer> {
             long need = emb + switch (lf) {
                 case "f32" -> linear * 4;
                 case "bf16" -> linear * 2;
-                case "ternary" -> linear / 4 + linear; // codes plus transient unpacked bytes while building
-                case "ptqtp" -> linear / 2 + 2 * linear;
+                case "ternary" -> linear / 4 + largest;
+                case "ptqtp" -> linear / 2 + 2 * largest;
                 default -> throw new TernException("unknown format '" + f + "' (use f32, bf16, ternary, ptqtp)");
             };
             if (used + need > heap * 0.85) {
