@@ -45,16 +45,30 @@ public final class MatmulComparison {
                 if (blas) OpenBlas.linear(nx, nw, ny, tokens, in, out);
             }
             for (int i = 0; i < reps; i++) {
+                // OpenBLAS's worker threads spin for a while after each call (its THREAD_TIMEOUT), which would steal
+                // the cores from whichever runs next; a pause lets each side start on idle cores.
+                settle();
                 long t0 = System.nanoTime();
                 lin.apply(x, y, tokens);
                 long t1 = System.nanoTime();
-                if (blas) OpenBlas.linear(nx, nw, ny, tokens, in, out);
-                long t2 = System.nanoTime();
+                if (blas) {
+                    settle();
+                    long t2 = System.nanoTime();
+                    OpenBlas.linear(nx, nw, ny, tokens, in, out);
+                    tb[i] = System.nanoTime() - t2;
+                }
                 tj[i] = t1 - t0;
-                tb[i] = t2 - t1;
             }
         }
         return new Result(tokens, in, out, flop / median(tj), blas ? flop / median(tb) : Double.NaN);
+    }
+
+    private static void settle() {
+        try {
+            Thread.sleep(200);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static double median(double[] a) {
