@@ -1,12 +1,25 @@
 package dev.tern.util;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
-/** Splits index ranges over a fixed number of worker threads (default: all cores, or TERN_THREADS). */
+/**
+ * Splits index ranges over a fixed number of threads (default: all cores, or TERN_THREADS): the calling thread and
+ * THREADS − 1 workers claim chunks from a shared counter.
+ *
+ * <p>Why not a ForkJoinPool: decoding one token makes about 160 short parallel calls (one per layer matrix, each
+ * well under a millisecond), with serial work between them. Pool workers park in between, and waking a parked
+ * thread on this VM costs tens of microseconds per call, so two threads decoded barely faster than one. Here
+ * workers spin for a short while after each job before parking, and the caller works instead of waiting.
+ */
 public final class Parallel {
     private static final int THREADS = threadsFromEnv();
-    private static final ForkJoinPool POOL = new ForkJoinPool(THREADS);
+    /** How long an idle worker spins for the next job before parking. */
+    private static final long SPIN_NANOS = 1_000_000;
+    private static final AtomicBoolean BUSY = new AtomicBoolean();
+    private static volatile Job job;
+    private static final Thread[] WORKERS = startWorkers();
 
     private Parallel() {}
 
@@ -38,8 +51,7 @@ public final class Parallel {
             body.run(0, n);
             return;
         }
-        int step = (n + chunks - 1) / chunks;
-        POOL.invoke(new Split(0, n, step, body));
+        run(n, (n + chunks - 1) / chunks, body);
     }
 
     /** Deterministic variant: exactly `parts` equal chunks (for reductions whose result must not depend on scheduling). */
@@ -47,34 +59,89 @@ public final class Parallel {
         if (n <= 0) return;
         parts = Math.max(1, Math.min(parts, n));
         int step = (n + parts - 1) / parts;
-        if (parts == 1) {
-            body.run(0, n);
+        if (parts == 1 || THREADS == 1) {
+            for (int from = 0; from < n; from += step) body.run(from, Math.min(n, from + step));
             return;
         }
-        POOL.invoke(new Split(0, n, step, body));
+        run(n, step, body);
     }
 
-    private static final class Split extends RecursiveAction {
-        private final int from, to, step;
-        private final RangeBody body;
+    private static void run(int n, int step, RangeBody body) {
+        // A nested call (from inside a body) or a second caller thread runs inline, in the same chunks.
+        if (!BUSY.compareAndSet(false, true)) {
+            for (int from = 0; from < n; from += step) body.run(from, Math.min(n, from + step));
+            return;
+        }
+        Job j = new Job(n, step, body);
+        try {
+            job = j;
+            for (Thread w : WORKERS) LockSupport.unpark(w);
+            j.work();
+            while (j.done.get() < j.chunks) Thread.onSpinWait();
+        } finally {
+            job = null;
+            BUSY.set(false);
+        }
+        if (j.failure != null) {
+            if (j.failure instanceof RuntimeException e) throw e;
+            if (j.failure instanceof Error e) throw e;
+            throw new RuntimeException(j.failure);
+        }
+    }
 
-        Split(int from, int to, int step, RangeBody body) {
-            this.from = from;
-            this.to = to;
+    private static Thread[] startWorkers() {
+        Thread[] ws = new Thread[THREADS - 1];
+        for (int i = 0; i < ws.length; i++) {
+            ws[i] = new Thread(Parallel::workerLoop, "tern-worker-" + (i + 1));
+            ws[i].setDaemon(true);
+            ws[i].start();
+        }
+        return ws;
+    }
+
+    private static void workerLoop() {
+        Job last = null;
+        while (true) {
+            long idleSince = System.nanoTime();
+            Job j;
+            while ((j = job) == null || j == last) {
+                if (System.nanoTime() - idleSince > SPIN_NANOS) {
+                    LockSupport.park();
+                } else {
+                    Thread.onSpinWait();
+                }
+            }
+            last = j;
+            j.work();
+        }
+    }
+
+    /** One parallel call: chunks of `step` indices, claimed in any order, each run exactly once. */
+    private static final class Job {
+        final int n, step, chunks;
+        final RangeBody body;
+        final AtomicInteger next = new AtomicInteger(), done = new AtomicInteger();
+        volatile Throwable failure;
+
+        Job(int n, int step, RangeBody body) {
+            this.n = n;
             this.step = step;
+            this.chunks = (n + step - 1) / step;
             this.body = body;
         }
 
-        @Override
-        protected void compute() {
-            if (to - from <= step) {
-                body.run(from, to);
-                return;
+        void work() {
+            int c;
+            while ((c = next.getAndIncrement()) < chunks) {
+                try {
+                    int from = c * step;
+                    body.run(from, Math.min(n, from + step));
+                } catch (Throwable t) {
+                    if (failure == null) failure = t;
+                } finally {
+                    done.incrementAndGet();
+                }
             }
-            int mid = from + ((to - from) / step / 2) * step;
-            if (mid <= from) mid = from + step;
-            invokeAll(new Split(from, mid, step, body), new Split(mid, to, step, body));
         }
     }
-
 }
