@@ -1,5 +1,7 @@
 package dev.tern.cli;
 
+import dev.tern.cli.CliRunner.Run;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,9 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tern.TestData;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -17,30 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** End-to-end runs of the command line on the shared models: golden outputs and one-line errors for bad input. */
 class CliTest {
-    record Run(int code, String out, String err) {
-        String lastLine() {
-            String[] l = out.strip().split("\n");
-            return l[l.length - 1];
-        }
-    }
-
-    static synchronized Run run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
     @Test
     void greedyGenerationMatchesLlama2c() throws Exception {
-        Run r = run("generate", "--model", TestData.stories260k().toString(), "--max-tokens", "200");
+        Run r = CliRunner.run("generate", "--model", TestData.stories260k().toString(), "--max-tokens", "200");
         assertEquals(0, r.code(), r.err());
         assertEquals(Files.readString(TestData.stories260k().resolve("expected-greedy-200.txt")), r.out());
     }
@@ -48,7 +26,7 @@ class CliTest {
     /** Golden value: tools/golden/llama_reference.py (PyTorch) on ids from @huggingface/tokenizers, see README. */
     @Test
     void perplexityMatchesPyTorchReference() throws Exception {
-        Run r = run("eval", "--model", TestData.tinyStories().toString(), "--text",
+        Run r = CliRunner.run("eval", "--model", TestData.tinyStories().toString(), "--text",
                 TestData.data("tinystories/valid-snippet.txt").toString(), "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode j = new ObjectMapper().readTree(r.lastLine());
@@ -59,7 +37,7 @@ class CliTest {
 
     @Test
     void missingFolderIsOneLineError() {
-        Run r = run("eval", "--model", "/no/such/model/folder", "--text", TestData.data("tinystories/valid-snippet.txt").toString());
+        Run r = CliRunner.run("eval", "--model", "/no/such/model/folder", "--text", TestData.data("tinystories/valid-snippet.txt").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().startsWith("tern: "), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
@@ -69,7 +47,7 @@ class CliTest {
     void unsupportedArchitectureIsRefused(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("config.json"), "{\"model_type\": \"gpt2\", \"hidden_size\": 8}");
         Files.write(dir.resolve("model.safetensors"), new byte[16]);
-        Run r = run("generate", "--model", dir.toString(), "--max-tokens", "1");
+        Run r = CliRunner.run("generate", "--model", dir.toString(), "--max-tokens", "1");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("unsupported model_type 'gpt2'"), r.err());
         assertFalse(r.err().contains("Exception"), r.err());
@@ -79,7 +57,7 @@ class CliTest {
     void malformedConfigIsRefused(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("config.json"), "{not json");
         Files.write(dir.resolve("model.safetensors"), new byte[16]);
-        Run r = run("generate", "--model", dir.toString());
+        Run r = CliRunner.run("generate", "--model", dir.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("config.json"), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());

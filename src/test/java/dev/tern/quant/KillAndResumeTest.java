@@ -1,5 +1,7 @@
 package dev.tern.quant;
 
+import dev.tern.cli.CliRunner;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,8 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tern.TestData;
 import dev.tern.cli.Main;
 import dev.tern.format.TernCheckpoint;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,18 +29,6 @@ class KillAndResumeTest {
         return a;
     }
 
-    static int inProcess(List<String> a) {
-        PrintStream out = System.out, err = System.err;
-        try {
-            System.setOut(new PrintStream(new ByteArrayOutputStream()));
-            System.setErr(new PrintStream(new ByteArrayOutputStream()));
-            return Main.run(a.toArray(String[]::new));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
-    }
-
     @Test
     void killedRunResumesToIdenticalBytes(@TempDir Path tmp) throws Exception {
         Path killed = tmp.resolve("killed"), clean = tmp.resolve("clean");
@@ -56,8 +44,8 @@ class KillAndResumeTest {
         assertTrue(Files.exists(state), "child never finished a block: " + Files.readString(tmp.resolve("child.log")));
         assertFalse(Files.exists(killed.resolve(TernCheckpoint.FILE)), "child finished before it was killed");
 
-        assertEquals(0, inProcess(args(killed, "--resume")));
-        assertEquals(0, inProcess(args(clean)));
+        assertEquals(0, CliRunner.run(args(killed, "--resume").toArray(String[]::new)).code());
+        assertEquals(0, CliRunner.run(args(clean).toArray(String[]::new)).code());
         assertArrayEquals(Files.readAllBytes(clean.resolve(TernCheckpoint.FILE)), Files.readAllBytes(killed.resolve(TernCheckpoint.FILE)));
         assertFalse(Files.exists(killed.resolve(ResumeState.DIR)), "resume state is removed once the checkpoint is complete");
     }

@@ -1,11 +1,12 @@
 package dev.tern.quant;
 
+import dev.tern.cli.CliRunner;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tern.TestData;
-import dev.tern.cli.Main;
 import dev.tern.eval.Perplexity;
 import dev.tern.eval.TextDatasets;
 import dev.tern.format.QuantizedMatrix;
@@ -14,9 +15,6 @@ import dev.tern.format.TernaryMatrix;
 import dev.tern.model.LoadedModel;
 import dev.tern.model.ModelLoader;
 import dev.tern.model.Transformer;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeAll;
@@ -73,20 +71,6 @@ class QuantizePipelineTest {
         assertEquals(ppl[1], ppl[0], ppl[1] * 1e-3, "packed " + ppl[0] + " vs dequantized " + ppl[1]);
     }
 
-    static String[] run(String... args) {
-        PrintStream oldErr = System.err, oldOut = System.out;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new String[] {String.valueOf(code), err.toString(StandardCharsets.UTF_8)};
-        } finally {
-            System.setErr(oldErr);
-            System.setOut(oldOut);
-        }
-    }
-
     @Test
     void badInputIsOneClearLine() throws Exception {
         String model = TestData.tinyStories().toString();
@@ -101,12 +85,12 @@ class QuantizePipelineTest {
         };
         for (String[] c : cases) {
             String[] args = java.util.Arrays.copyOfRange(c, 1, c.length);
-            String[] r = run(args);
-            assertEquals("2", r[0], String.join(" ", args) + " -> " + r[1]);
+            CliRunner.Run r = CliRunner.run(args);
+            assertEquals(2, r.code(), String.join(" ", args) + " -> " + r.err());
             // Progress lines may precede it; the error itself is the last line, and there is no stack trace.
-            String[] lines = r[1].strip().split("\n");
-            assertTrue(lines[lines.length - 1].startsWith("tern: ") && lines[lines.length - 1].contains(c[0]), r[1]);
-            assertTrue(!r[1].contains("Exception") && !r[1].contains("\tat "), r[1]);
+            String[] lines = r.err().strip().split("\n");
+            assertTrue(lines[lines.length - 1].startsWith("tern: ") && lines[lines.length - 1].contains(c[0]), r.err());
+            assertTrue(!r.err().contains("Exception") && !r.err().contains("\tat "), r.err());
         }
     }
 

@@ -1,15 +1,15 @@
 package dev.tern.eval.tasks;
 
+import dev.tern.TestData;
+import dev.tern.cli.CliRunner;
+import dev.tern.cli.CliRunner.Run;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tern.cli.Main;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,28 +20,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** `tern eval --tasks` end to end on tinystories-656k: the JSON file's shape, skipped and malformed task files. */
 class ZeroShotCliTest {
-    static final String MODEL = Path.of("..", "shared", "models", "tinystories-656k").toString();
-
-    record Run(int code, String out, String err) {}
-
-    static synchronized Run run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
+    static final String MODEL = TestData.tinyStories().toString();
 
     @Test
     void jsonFileHasOneObjectPerTaskAndTheAverage(@TempDir Path tmp) throws Exception {
         Path json = tmp.resolve("sub/results.json");
-        Run r = run("eval", "--model", MODEL, "--tasks", "openbookqa,winogrande", "--limit", "3", "--json", json.toString());
+        Run r = CliRunner.run("eval", "--model", MODEL, "--tasks", "openbookqa,winogrande", "--limit", "3", "--json", json.toString());
         assertEquals(0, r.code(), r.err());
         JsonNode j = new ObjectMapper().readTree(json.toFile());
         Set<String> keys = new TreeSet<>();
@@ -76,7 +60,7 @@ class ZeroShotCliTest {
     void missingTaskFilesAreSkippedWithANote(@TempDir Path tmp) throws Exception {
         List<String> lines = Files.readAllLines(TaskLoaderTest.data("winogrande.jsonl")).subList(0, 3);
         Files.write(tmp.resolve("winogrande.jsonl"), lines);
-        Run r = run("eval", "--model", MODEL, "--tasks", "boolq,winogrande", "--task-data", tmp.toString(), "--json");
+        Run r = CliRunner.run("eval", "--model", MODEL, "--tasks", "boolq,winogrande", "--task-data", tmp.toString(), "--json");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.err().contains("skipping boolq") && r.err().contains("boolq.jsonl"), r.err());
         String[] out = r.out().strip().split("\n");
@@ -89,10 +73,10 @@ class ZeroShotCliTest {
     void malformedTaskFileIsAOneLineError(@TempDir Path tmp) throws Exception {
         Files.writeString(tmp.resolve("openbook_qa.jsonl"),
                 "{\"query\": \"Predators eat\", \"choices\": [\"lions\", \"grass\"], \"gold\": 0}\n{\"query\": \"x\", \"gold\": 0}\n");
-        Run r = run("eval", "--model", MODEL, "--tasks", "openbookqa", "--task-data", tmp.toString());
+        Run r = CliRunner.run("eval", "--model", MODEL, "--tasks", "openbookqa", "--task-data", tmp.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("openbook_qa.jsonl:2: malformed task data: missing array field \"choices\""), r.err());
-        r = run("eval", "--model", MODEL, "--tasks", "piqa,squad");
+        r = CliRunner.run("eval", "--model", MODEL, "--tasks", "piqa,squad");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("unknown task 'squad'"), r.err());
     }
