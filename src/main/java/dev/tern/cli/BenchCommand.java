@@ -152,9 +152,8 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private List<String> chooseFormats(ModelConfig c) {
-        long linear = 0;
+        long linear = c.numLayers() * c.projectionWeightsPerLayer();
         int h = c.hiddenSize();
-        linear += (long) c.numLayers() * ((long) h * c.qDim() * 2 + 2L * h * c.kvDim() + 3L * h * c.intermediateSize());
         long emb = (long) c.vocabSize() * h * 4 * (c.tiedEmbeddings() ? 1 : 2);
         // a layer's unpacked trits (one byte each) live only while that layer is being packed
         long largest = (long) h * Math.max(c.qDim(), c.intermediateSize());

@@ -89,6 +89,12 @@ public record ModelConfig(
         return numKvHeads * headDim;
     }
 
+    /** Weights in one block's seven projections (q, k, v, o, gate, up, down): what memory estimates scale with. */
+    public long projectionWeightsPerLayer() {
+        long h = hiddenSize;
+        return 2 * h * qDim() + 2 * h * kvDim() + 3 * h * intermediateSize;
+    }
+
     /** Window length used for calibration and perplexity: min(2048, context). */
     public int evalWindow() {
         return Math.min(2048, maxPositions);

@@ -63,8 +63,7 @@ public final class ModelLoader {
      */
     public static long estimateBytes(ModelConfig c, double bytesPerWeight) {
         long h = c.hiddenSize();
-        long perLayer = 2 * h * c.qDim() + 2 * h * c.kvDim() + 3 * h * c.intermediateSize();
-        double weights = bytesPerWeight * perLayer * c.numLayers();
+        double weights = bytesPerWeight * c.projectionWeightsPerLayer() * c.numLayers();
         long vocab = (long) c.vocabSize() * h;
         double head = c.tiedEmbeddings() ? 0 : Math.max(2, bytesPerWeight) * vocab;
         long kv = 4L * 2 * c.numLayers() * c.maxPositions() * c.kvDim();

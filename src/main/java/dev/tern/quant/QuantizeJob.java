@@ -129,7 +129,7 @@ public final class QuantizeJob {
      */
     public static long estimateBytes(ModelConfig c, QuantMethod m, int nsamples, int seqlen) {
         long h = c.hiddenSize(), inter = c.intermediateSize(), q = c.qDim(), kv = c.kvDim();
-        long block = 4L * 2 * (2 * h * q + 2 * h * kv + 3 * h * inter);
+        long block = 4L * 2 * c.projectionWeightsPerLayer();
         long largest = Math.max(Math.max(h, q), inter);
         if (m.dataFree()) return block + 4L * largest * largest;
         long acts = 4L * nsamples * seqlen * h;

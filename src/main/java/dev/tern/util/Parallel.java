@@ -60,16 +60,21 @@ public final class Parallel {
         parts = Math.max(1, Math.min(parts, n));
         int step = (n + parts - 1) / parts;
         if (parts == 1 || THREADS == 1) {
-            for (int from = 0; from < n; from += step) body.run(from, Math.min(n, from + step));
+            inline(n, step, body);
             return;
         }
         run(n, step, body);
     }
 
+    /** The same chunks on the calling thread, in order. */
+    private static void inline(int n, int step, RangeBody body) {
+        for (int from = 0; from < n; from += step) body.run(from, Math.min(n, from + step));
+    }
+
     private static void run(int n, int step, RangeBody body) {
         // A nested call (from inside a body) or a second caller thread runs inline, in the same chunks.
         if (!BUSY.compareAndSet(false, true)) {
-            for (int from = 0; from < n; from += step) body.run(from, Math.min(n, from + step));
+            inline(n, step, body);
             return;
         }
         Job j = new Job(n, step, body);
