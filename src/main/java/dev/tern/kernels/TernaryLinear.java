@@ -28,7 +28,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class TernaryLinear implements LinearOp {
     /** Packed code layout. */
-    public enum Layout { SLICED, BASE3, PLANES2 }
+    public enum Layout { LUT3, SLICED, BASE3, PLANES2 }
 
     /**
      * Default activation mode of {@link Layout#SLICED} layers: int8 per-group-quantized activations (fast) unless
@@ -45,6 +45,7 @@ public final class TernaryLinear implements LinearOp {
     private final boolean int8;
     private final Base3Kernel base3;
     private final SlicedKernel sliced;
+    private final Lut3Kernel lut3;
     // PLANES2 only
     private final TernaryPacking.Planes planes;
     private final short[] alpha, mu;
@@ -67,14 +68,21 @@ public final class TernaryLinear implements LinearOp {
         this.groups = m.groups();
         this.perm = m.perm() == null ? null : m.perm().clone();
         this.layout = layout;
-        this.int8 = layout == Layout.SLICED && int8Activations;
-        this.alpha = TernaryPacking.toF16(m.alpha());
-        this.mu = TernaryPacking.toF16(m.mu());
+        if (layout == Layout.LUT3 && !Lut3Kernel.supports(groupSize)) {
+            throw new IllegalArgumentException("LUT3 layout needs a group size of at most 128, got " + groupSize);
+        }
+        this.int8 = layout == Layout.LUT3 || layout == Layout.SLICED && int8Activations;
+        short[] alpha = TernaryPacking.toF16(m.alpha()), mu = TernaryPacking.toF16(m.mu());
+        // only PLANES2 reads α, μ here; the other layouts keep their own (possibly reordered) copies
+        this.alpha = layout == Layout.PLANES2 ? alpha : null;
+        this.mu = layout == Layout.PLANES2 ? mu : null;
         this.wpg = TernaryPacking.planeWordsPerGroup(groupSize);
         Base3Kernel b3 = null;
         SlicedKernel sk = null;
+        Lut3Kernel lk = null;
         TernaryPacking.Planes pl = null;
         switch (layout) {
+            case LUT3 -> lk = new Lut3Kernel(out, in, groupSize, TernaryPacking.packLut3(m.codes(), out, in, groupSize), alpha, mu);
             case SLICED -> sk = new SlicedKernel(out, in, groupSize,
                     new byte[][] {TernaryPacking.packSliced(m.codes(), out, in)}, new short[][] {alpha}, mu);
             case BASE3 -> b3 = new Base3Kernel(out, in, groupSize,
@@ -83,10 +91,12 @@ public final class TernaryLinear implements LinearOp {
         }
         base3 = b3;
         sliced = sk;
+        lut3 = lk;
         planes = pl;
     }
 
     static Layout defaultLayout(int groupSize) {
+        if (DEFAULT_INT8 && Lut3Kernel.supports(groupSize)) return Layout.LUT3;
         return SlicedKernel.supports(groupSize) ? Layout.SLICED : Layout.BASE3;
     }
 
@@ -103,17 +113,19 @@ public final class TernaryLinear implements LinearOp {
 
     @Override
     public long weightBytes() {
-        long codes = switch (layout) {
-            case SLICED -> sliced.residentBytes() - 2L * alpha.length - 2L * mu.length;
-            case BASE3 -> base3.residentBytes() - 2L * alpha.length - 2L * mu.length;
-            case PLANES2 -> 8L * (planes.nonzero().length + planes.negative().length);
+        long params = switch (layout) {
+            case LUT3 -> lut3.residentBytes();
+            case SLICED -> sliced.residentBytes();
+            case BASE3 -> base3.residentBytes();
+            case PLANES2 -> 8L * (planes.nonzero().length + planes.negative().length) + 2L * alpha.length + 2L * mu.length;
         };
-        return codes + 2L * alpha.length + 2L * mu.length + (perm == null ? 0 : 4L * perm.length);
+        return params + (perm == null ? 0 : 4L * perm.length);
     }
 
     @Override
     public String format() {
         return switch (layout) {
+            case LUT3 -> "ternary-lut3";
             case SLICED -> int8 ? "ternary-sliced" : "ternary-sliced-f";
             case BASE3 -> "ternary-base3";
             case PLANES2 -> "ternary-2bit";
@@ -141,6 +153,7 @@ public final class TernaryLinear implements LinearOp {
             throw new IllegalArgumentException("x/y too short");
         }
         switch (layout) {
+            case LUT3 -> lut3.apply(xPermuted, groupSums, y, tokens);
             case SLICED -> sliced.apply(xPermuted, groupSums, y, tokens, int8);
             case BASE3 -> base3.apply(xPermuted, groupSums, y, tokens);
             case PLANES2 -> planesApply(xPermuted, groupSums, y, tokens);

@@ -158,6 +158,98 @@ public final class TernaryPacking {
         return codes;
     }
 
+    /** Triples per full group in the LUT3 layout: the group is padded with t = 0 to a multiple of 3 columns. */
+    public static int lut3TriplesPerGroup(int groupSize) {
+        return (groupSize + 2) / 3;
+    }
+
+    /** Exclusive end triple of every group (the last group may be shorter). */
+    public static int[] lut3GroupEnds(int cols, int groupSize) {
+        int groups = groups(cols, groupSize), tpg = lut3TriplesPerGroup(groupSize);
+        int[] end = new int[groups];
+        for (int g = 0; g < groups; g++) end[g] = g * tpg + (Math.min(groupSize, cols - g * groupSize) + 2) / 3;
+        return end;
+    }
+
+    /** Full groups of a LUT3 row taken three at a time ("super-groups", see {@link #packLut3}). */
+    public static int lut3SuperGroups(int cols, int groupSize) {
+        return cols / groupSize / 3;
+    }
+
+    /** 16-bit words per LUT3 row: three 5-bit triple codes per word. */
+    public static int lut3Words(int cols, int groupSize) {
+        int[] end = lut3GroupEnds(cols, groupSize);
+        int tpg = lut3TriplesPerGroup(groupSize), sg = lut3SuperGroups(cols, groupSize);
+        return sg * tpg + (end[end.length - 1] - 3 * sg * tpg + 2) / 3;
+    }
+
+    /** Row tiles of 32 rows (the last one padded with t = 0). */
+    public static int lut3Tiles(int rows) {
+        return (rows + 31) / 32;
+    }
+
+    /** 3·word + field holding triple j (see {@link #packLut3}). */
+    static int lut3Slot(int j, int cols, int groupSize) {
+        int tpg = lut3TriplesPerGroup(groupSize), sg = lut3SuperGroups(cols, groupSize);
+        if (j < 3 * sg * tpg) {
+            int g = j / tpg;
+            return 3 * ((g / 3) * tpg + j - g * tpg) + g % 3;
+        }
+        return 3 * sg * tpg + j - 3 * sg * tpg;
+    }
+
+    /**
+     * LUT3 layout: per 32-row tile and word w, 32 shorts (lane = row in the tile); bits 5f..5f+4 of a short hold the
+     * code of one triple of columns, code = Σ_k (t_k + 1)·3^k (0..26; padding trits are 0, code 13). Group g's
+     * columns start at triple g·ceil(groupSize/3), so a triple never straddles two groups. Full groups are taken
+     * three at a time: word k of super-group s holds triple k of groups 3s, 3s + 1, 3s + 2 in fields 0, 1, 2, so one
+     * code load serves three group accumulators and no word straddles a group. The remaining groups (at most two
+     * full ones and a partial last one) follow with consecutive triples, three per word.
+     */
+    public static short[] packLut3(byte[] codes, int rows, int cols, int groupSize) {
+        int words = lut3Words(cols, groupSize), tiles = lut3Tiles(rows), tpg = lut3TriplesPerGroup(groupSize);
+        int[] end = lut3GroupEnds(cols, groupSize);
+        int triples = end[end.length - 1];
+        int[] slot = new int[triples];
+        for (int j = 0; j < triples; j++) slot[j] = lut3Slot(j, cols, groupSize);
+        int[] digits = new int[3 * triples];
+        int[] word = new int[words];
+        short[] out = new short[tiles * words * 32];
+        for (int r = 0; r < tiles * 32; r++) {
+            java.util.Arrays.fill(digits, 1);
+            if (r < rows) {
+                for (int j = 0; j < cols; j++) {
+                    int t = codes[r * cols + j];
+                    if (t < -1 || t > 1) throw new IllegalArgumentException("code " + t + " not ternary");
+                    int g = j / groupSize;
+                    digits[3 * g * tpg + j - g * groupSize] = t + 1;
+                }
+            }
+            // unused fields hold code 13 (three zero trits)
+            java.util.Arrays.fill(word, 13 | 13 << 5 | 13 << 10);
+            for (int j = 0; j < triples; j++) {
+                int code = digits[3 * j] + 3 * digits[3 * j + 1] + 9 * digits[3 * j + 2], w = slot[j] / 3, f = slot[j] % 3;
+                word[w] = (word[w] & ~(31 << (5 * f))) | code << (5 * f);
+            }
+            for (int w = 0; w < words; w++) out[((r / 32) * words + w) * 32 + r % 32] = (short) word[w];
+        }
+        return out;
+    }
+
+    public static byte[] unpackLut3(short[] packed, int rows, int cols, int groupSize) {
+        int words = lut3Words(cols, groupSize), tpg = lut3TriplesPerGroup(groupSize);
+        byte[] codes = new byte[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < cols; j++) {
+                int g = j / groupSize, p = 3 * g * tpg + j - g * groupSize, slot = lut3Slot(p / 3, cols, groupSize);
+                int v = packed[((r / 32) * words + slot / 3) * 32 + r % 32];
+                int code = (v >>> (5 * (slot % 3))) & 31;
+                codes[r * cols + j] = (byte) ((code / POW3[p % 3]) % 3 - 1);
+            }
+        }
+        return codes;
+    }
+
     public static int planeWordsPerGroup(int groupSize) {
         return (groupSize + 63) / 64;
     }

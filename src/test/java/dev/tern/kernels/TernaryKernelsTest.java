@@ -56,6 +56,60 @@ class TernaryKernelsTest {
     }
 
     @Test
+    void lut3RoundTrip() {
+        Random r = new Random(15);
+        for (int[] s : new int[][] {{1, 1, 128}, {33, 130, 128}, {40, 259, 128}, {65, 300, 64}, {9, 103, 7}, {5, 23, 5},
+            {3, 2048, 128}, {2, 5632, 128}, {31, 9, 3}}) {
+            byte[] c = trits(r, s[0] * s[1]);
+            short[] p = TernaryPacking.packLut3(c, s[0], s[1], s[2]);
+            assertEquals(TernaryPacking.lut3Tiles(s[0]) * 32 * TernaryPacking.lut3Words(s[1], s[2]), p.length);
+            assertArrayEquals(c, TernaryPacking.unpackLut3(p, s[0], s[1], s[2]));
+        }
+        // 128-column groups take 43 triples each, so 2048 columns are 16·43 = 688 triples in 230 words
+        assertEquals(230, TernaryPacking.lut3Words(2048, 128));
+    }
+
+    /**
+     * LUT3 against a scalar model of the same arithmetic: activations rounded to ±255 per group, exact integer dot
+     * products, then α·d·Σ + μ·Σx in double. Only float rounding of the flush may differ.
+     */
+    @Test
+    void lut3MatchesIntegerReference() {
+        Random r = new Random(16);
+        for (int[] s : new int[][] {{70, 1000, 128}, {33, 2048, 128}, {40, 259, 64}, {9, 103, 7}}) {
+            TernaryMatrix m = ternary(r, s[0], s[1], s[2], true);
+            TernaryLinear op = new TernaryLinear(m, TernaryLinear.Layout.LUT3);
+            for (int t : new int[] {1, 5, 40}) {
+                float[] x = gaussian(r, t * s[1], 1f), y = new float[t * s[0]];
+                op.apply(x, y, t);
+                float[] xp = TernaryLinear.permute(x, t, s[1], m.perm());
+                for (int tok = 0; tok < t; tok++) {
+                    for (int row = 0; row < s[0]; row++) {
+                        double sum = 0, mag = 0;
+                        for (int g = 0; g < m.groups(); g++) {
+                            int lo = g * s[2], hi = Math.min(s[1], lo + s[2]);
+                            float amax = 0f;
+                            for (int j = lo; j < hi; j++) amax = Math.max(amax, Math.abs(xp[tok * s[1] + j]));
+                            float inv = amax > 0f ? 255f / amax : 0f;
+                            long dot = 0;
+                            double gsum = 0;
+                            for (int j = lo; j < hi; j++) {
+                                dot += m.codes()[row * s[1] + j] * (long) Math.round(xp[tok * s[1] + j] * inv);
+                                gsum += xp[tok * s[1] + j];
+                            }
+                            double a = m.alpha()[row * m.groups() + g] * (double) (amax / 255f) * dot;
+                            double mu = m.mu()[row * m.groups() + g] * (double) (float) gsum;
+                            sum += a + mu;
+                            mag += Math.abs(a) + Math.abs(mu);
+                        }
+                        assertEquals(sum, y[tok * s[0] + row], 1e-5 * mag + 1e-30, s[0] + "x" + s[1] + " t=" + tok + " row " + row);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void slicedRoundTrip() {
         Random r = new Random(12);
         for (int[] s : SHAPES) {
@@ -107,10 +161,12 @@ class TernaryKernelsTest {
                 finite &= ((base + i) & 0x7c00) != 0x7c00;
             }
             if (!finite) continue;
-            float[] v = new float[16];
+            float[] v = new float[16], w = new float[16];
             SlicedKernel.f16x16(h, 0).intoArray(v, 0);
+            Lut3Kernel.f16(h, 0).intoArray(w, 0);
             for (int i = 0; i < 16; i++) {
                 assertEquals(Float.floatToIntBits(Float.float16ToFloat(h[i])), Float.floatToIntBits(v[i]), "f16 " + (base + i));
+                assertEquals(Float.floatToIntBits(Float.float16ToFloat(h[i])), Float.floatToIntBits(w[i]), "lut3 f16 " + (base + i));
             }
         }
     }
@@ -158,9 +214,11 @@ class TernaryKernelsTest {
         Random r = new Random(3);
         for (TernaryLinear.Layout layout : TernaryLinear.Layout.values()) {
             for (Act act : Act.values()) {
-                if (act == Act.INT8 && layout != TernaryLinear.Layout.SLICED) continue;
+                boolean lut3 = layout == TernaryLinear.Layout.LUT3;
+                if (act == Act.INT8 ? layout != TernaryLinear.Layout.SLICED && !lut3 : lut3) continue;
                 for (int[] s : SHAPES) {
                     if (layout == TernaryLinear.Layout.SLICED && !SlicedKernel.supports(s[2])) continue;
+                    if (lut3 && !Lut3Kernel.supports(s[2])) continue;
                     for (boolean permute : new boolean[] {false, true}) {
                         TernaryMatrix m = ternary(r, s[0], s[1], s[2], permute);
                         float[] w = m.dequantize(), wa = ternaryAbs(m);
@@ -191,7 +249,7 @@ class TernaryKernelsTest {
                 for (int t : new int[] {4, 9, 30}) {
                     float[] x = gaussian(r, t * s[1], 1f), ref = new float[t * s[0]], y = new float[t * s[0]];
                     MatMulRef.multiply(w, s[0], s[1], x, ref, t);
-                    new TernaryLinear(m).apply(x, y, t);
+                    new TernaryLinear(m, TernaryLinear.Layout.SLICED, false).apply(x, y, t);
                     check("row-tile " + s[0] + "x" + s[1] + " t=" + t, Act.F32, ref, y, scale(wa, s[0], s[1], x, t));
                     MatMulRef.multiply(w2, s[0], s[1], x, ref, t);
                     new TritPlaneLinear(tp).apply(x, y, t);
@@ -218,12 +276,13 @@ class TernaryKernelsTest {
     }
 
     @Test
-    void defaultLayoutIsSlicedInt8() {
+    void defaultLayoutIsLut3WhereItFits() {
         Random r = new Random(8);
         TernaryLinear op = new TernaryLinear(ternary(r, 4, 256, 128, true));
-        assertEquals(TernaryLinear.Layout.SLICED, op.layout());
+        assertEquals(TernaryLinear.DEFAULT_INT8 ? TernaryLinear.Layout.LUT3 : TernaryLinear.Layout.SLICED, op.layout());
         assertEquals(TernaryLinear.DEFAULT_INT8, op.int8Activations());
-        assertEquals(TernaryLinear.Layout.BASE3, new TernaryLinear(ternary(r, 4, 256, 100, true)).layout());
+        // groups over 128 columns could overflow the int16 sums: the sliced layout takes them
+        assertEquals(TernaryLinear.Layout.SLICED, new TernaryLinear(ternary(r, 4, 512, 256, true)).layout());
     }
 
     @Test
@@ -294,15 +353,32 @@ class TernaryKernelsTest {
         }
     }
 
+    /** Bytes the LUT3 layout keeps for a layer: codes, f16 α and μ per tile-ordered group, i32 permutation. */
+    static long lut3Bytes(int out, int in, int gs) {
+        long tiles = TernaryPacking.lut3Tiles(out), groups = TernaryPacking.groups(in, gs);
+        return 2 * tiles * 32 * TernaryPacking.lut3Words(in, gs) + 2 * 2 * tiles * groups * 32 + 4L * in;
+    }
+
     @Test
     void residentBitsWithinBudget() {
         Random r = new Random(7);
         int out = 256, in = 2048;
         TernaryMatrix m = ternary(r, out, in, 128, true);
-        double bits = 8.0 * new TernaryLinear(m).weightBytes() / ((double) out * in);
-        assertTrue(bits <= 2.1, "default bits/weight " + bits);
-        // 2048 columns = 13 chunks of 32 bytes + f16 α, μ per 128 + i32 permutation
-        assertEquals((13 * 32 * 8.0 + 16 * 32) / in + 32.0 / out, bits, 1e-9);
+        TernaryLinear lut = new TernaryLinear(m, TernaryLinear.Layout.LUT3);
+        assertEquals(lut3Bytes(out, in, 128), lut.weightBytes());
+        // 2048 columns: 16 groups of 43 triples = 230 words of 16 bits per row, + f16 α, μ per 128 + i32 permutation
+        assertEquals((230 * 16 + 16 * 32) / (double) in + 32.0 / out, 8.0 * lut.weightBytes() / ((double) out * in), 1e-9);
+        // the budget holds per model: one layer of TinyLlama-1.1B (q, k, v, o, gate, up, down)
+        int[][] layer = {{2048, 2048}, {256, 2048}, {256, 2048}, {2048, 2048}, {5632, 2048}, {5632, 2048}, {2048, 5632}};
+        long bytes = 0, weights = 0;
+        for (int[] s : layer) {
+            bytes += lut3Bytes(s[0], s[1], 128);
+            weights += (long) s[0] * s[1];
+        }
+        assertTrue(8.0 * bytes / weights <= 2.1, "TinyLlama layer bits/weight " + 8.0 * bytes / weights);
+        // the sliced layout, 1.63-bit codes
+        TernaryLinear sliced = new TernaryLinear(m, TernaryLinear.Layout.SLICED);
+        assertEquals((13 * 32 * 8.0 + 16 * 32) / in + 32.0 / out, 8.0 * sliced.weightBytes() / ((double) out * in), 1e-9);
         for (int cols : new int[] {4096, 5632, 11008}) {
             double b = (TernaryPacking.slicedRowBytes(cols) * 8.0 + (cols + 127) / 128 * 32) / cols;
             assertTrue(b + 32.0 / 2048 <= 2.1, cols + " columns: " + b);
