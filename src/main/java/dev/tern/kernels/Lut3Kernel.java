@@ -94,11 +94,18 @@ final class Lut3Kernel {
         for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
             int n = Math.min(TOKEN_BLOCK, tokens - t0);
             s.ensure(n, paddedCols, groups, triples);
-            for (int t = 0; t < n; t++) {
-                quantize(xp, (t0 + t) * in, s.xq, s.dq, t * groups);
-                buildTables(s.xq, s.tables, t * triples * 32);
-            }
             int tb = t0;
+            if (n == 1) {
+                quantize(xp, t0 * in, s.xq, 0, s.dq, 0);
+                buildTables(s.xq, 0, s.tables, 0);
+            } else {
+                Parallel.forParts(n, Math.min(n, Parallel.threads()), (a, b) -> {
+                    for (int t = a; t < b; t++) {
+                        quantize(xp, (tb + t) * in, s.xq, t * paddedCols, s.dq, t * groups);
+                        buildTables(s.xq, t * paddedCols, s.tables, t * triples * 32);
+                    }
+                });
+            }
             if (n == 1) {
                 Parallel.forRange(tiles, 1, (a, b) -> gemvTiles(s.tables, s.dq, gs, tb * groups, y, tb * out, a, b));
             } else {
@@ -109,12 +116,11 @@ final class Lut3Kernel {
 
     // ---------------------------------------------------------------- activations and tables
 
-    /** Token at xp[xo..xo+in) → xq (padded positions, int16, ±255) and per-group scales dq[d0 + g]. */
-    private void quantize(float[] xp, int xo, short[] xq, float[] dq, int d0) {
-        int tpg = TernaryPacking.lut3TriplesPerGroup(groupSize);
-        java.util.Arrays.fill(xq, 0, paddedCols, (short) 0);
+    /** Token at xp[xo..xo+in) → xq[qo..] (padded positions, int16, ±255) and per-group scales dq[d0 + g]. */
+    private void quantize(float[] xp, int xo, short[] xq, int qo, float[] dq, int d0) {
+        java.util.Arrays.fill(xq, qo, qo + paddedCols, (short) 0);
         for (int g = 0; g < groups; g++) {
-            int lo = g * groupSize, hi = Math.min(in, lo + groupSize), p = 3 * g * tpg - lo;
+            int lo = g * groupSize, hi = Math.min(in, lo + groupSize), p = qo + 3 * g * tpg - lo;
             float amax = 0f;
             for (int j = lo; j < hi; j++) amax = Math.max(amax, Math.abs(xp[xo + j]));
             float inv = amax > 0f ? 255f / amax : 0f;
@@ -123,12 +129,13 @@ final class Lut3Kernel {
         }
     }
 
-    /** Table of triple j at tables[to + 32j + c] = Σ_k (digit_k(c) − 1)·xq[3j + k] for c < 27, 0 above. */
-    private void buildTables(short[] xq, short[] tables, int to) {
+    /** Table of triple j at tables[to + 32j + c] = Σ_k (digit_k(c) − 1)·xq[qo + 3j + k] for c < 27, 0 above. */
+    private void buildTables(short[] xq, int qo, short[] tables, int to) {
         ShortVector z = ShortVector.zero(S512);
         for (int j = 0; j < triples; j++) {
-            ShortVector a = ShortVector.broadcast(S512, xq[3 * j]), b = ShortVector.broadcast(S512, xq[3 * j + 1]);
-            ShortVector c = ShortVector.broadcast(S512, xq[3 * j + 2]);
+            int q = qo + 3 * j;
+            ShortVector a = ShortVector.broadcast(S512, xq[q]), b = ShortVector.broadcast(S512, xq[q + 1]);
+            ShortVector c = ShortVector.broadcast(S512, xq[q + 2]);
             z.add(a, PLUS[0]).sub(a, MINUS[0]).add(b, PLUS[1]).sub(b, MINUS[1]).add(c, PLUS[2]).sub(c, MINUS[2])
                     .intoArray(tables, to + 32 * j);
         }
@@ -201,21 +208,23 @@ final class Lut3Kernel {
     /** One token: every group of each tile in [t0, t1). */
     private void gemvTiles(short[] tables, float[] dq, float[] gs, int go, float[] y, int yo, int t0, int t1) {
         short[] acc = new short[96];
-        float[] f = new float[32];
+        float[] f = new float[32], pf = new float[192];
         int sink = 0;
         for (int tile = t0; tile < t1; tile++) {
             java.util.Arrays.fill(f, 0f);
             int po = tile * groups * 32;
             for (int sg = 0; sg < superGroups; sg++) {
+                params(po + 96 * sg, 3, pf);
                 sink += superGroupDot(tile, sg, tables, 0, acc);
                 for (int i = 0; i < 3; i++) {
                     int g = 3 * sg + i;
-                    flush(acc, 32 * i, po + 32 * g, dq[g], gs == null ? 0f : gs[go + g], f, 0);
+                    flush(acc, 32 * i, pf, 32 * i, dq[g], gs == null ? 0f : gs[go + g], f, 0);
                 }
             }
             for (int g = 3 * superGroups; g < groups; g++) {
+                params(po + 32 * g, 1, pf);
                 tailGroupDot(tile, g, tables, 0, acc);
-                flush(acc, 0, po + 32 * g, dq[g], gs == null ? 0f : gs[go + g], f, 0);
+                flush(acc, 0, pf, 0, dq[g], gs == null ? 0f : gs[go + g], f, 0);
             }
             store(f, 0, tile, y, yo);
         }
@@ -228,70 +237,87 @@ final class Lut3Kernel {
 
     /**
      * n tokens (tables at token·triples·32, scales at token·groups): group-major, so the block's tables for three
-     * groups stay in cache while the thread's tiles are swept; f holds [tile][token][32] sums.
+     * groups stay in cache while the thread's tiles are swept; f holds [tile][token][32] sums. α and μ are
+     * converted once per tile and group, not per token.
      */
     private void gemmTiles(short[] tables, float[] dq, float[] gs, int tok0, int n, float[] y, int t0, int t1) {
         short[] acc = new short[96];
-        float[] f = new float[(t1 - t0) * n * 32];
+        float[] f = new float[(t1 - t0) * n * 32], pf = new float[192];
+        int sink = 0;
         for (int sg = 0; sg < superGroups; sg++) {
             for (int tile = t0; tile < t1; tile++) {
-                int fo = (tile - t0) * n * 32;
-                for (int t = 0; t < n; t++) {
-                    sinkHole += superGroupDot(tile, sg, tables, t * triples * 32, acc);
-                    for (int i = 0; i < 3; i++) {
-                        int g = 3 * sg + i;
-                        flush(acc, 32 * i, (tile * groups + g) * 32, dq[t * groups + g],
-                                gs == null ? 0f : gs[(tok0 + t) * groups + g], f, fo + 32 * t);
-                    }
-                }
+                params((tile * groups + 3 * sg) * 32, 3, pf);
+                sink += gemmSuperGroup(tile, sg, tables, dq, gs, tok0, n, acc, pf, f, (tile - t0) * n * 32);
             }
         }
         for (int g = 3 * superGroups; g < groups; g++) {
             for (int tile = t0; tile < t1; tile++) {
+                params((tile * groups + g) * 32, 1, pf);
                 int fo = (tile - t0) * n * 32;
                 for (int t = 0; t < n; t++) {
                     tailGroupDot(tile, g, tables, t * triples * 32, acc);
-                    flush(acc, 0, (tile * groups + g) * 32, dq[t * groups + g],
-                            gs == null ? 0f : gs[(tok0 + t) * groups + g], f, fo + 32 * t);
+                    flush(acc, 0, pf, 0, dq[t * groups + g], gs == null ? 0f : gs[(tok0 + t) * groups + g], f, fo + 32 * t);
                 }
             }
         }
         for (int tile = t0; tile < t1; tile++) {
             for (int t = 0; t < n; t++) store(f, ((tile - t0) * n + t) * 32, tile, y, (tok0 + t) * out);
         }
+        if (sink == 42) sinkHole = sink;
+    }
+
+    /** The n tokens of one tile and super-group (a separate method keeps each compiled unit small). */
+    private int gemmSuperGroup(int tile, int sg, short[] tables, float[] dq, float[] gs, int tok0, int n, short[] acc,
+            float[] pf, float[] f, int fo) {
+        int sink = 0;
+        for (int t = 0; t < n; t++) {
+            sink += superGroupDot(tile, sg, tables, t * triples * 32, acc);
+            for (int i = 0; i < 3; i++) {
+                int g = 3 * sg + i;
+                flush(acc, 32 * i, pf, 32 * i, dq[t * groups + g], gs == null ? 0f : gs[(tok0 + t) * groups + g], f, fo + 32 * t);
+            }
+        }
+        return sink;
+    }
+
+    /**
+     * pf[0..32·count) = α and pf[96..96 + 32·count) = μ (0 without μ) as floats for count groups of one tile from
+     * the f16 [tile][group][lane] arrays at po. Conversion in four vector ops per 16 values: sign-extended to int
+     * and shifted left by 13, the magnitude bits sit where an f32's do (exponent rebased by 2^-112) and bits 28..31
+     * copy the sign; keeping only bit 31 of those and multiplying by 2^112 gives the value, subnormals included.
+     */
+    private void params(int po, int count, float[] pf) {
+        for (int i = 0; i < 32 * count; i += 16) {
+            IntVector a = (IntVector) ShortVector.fromArray(S256, alpha, po + i).convertShape(VectorOperators.S2I, I512, 0);
+            a.lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f).intoArray(pf, i);
+            if (mu != null) {
+                IntVector m = (IntVector) ShortVector.fromArray(S256, mu, po + i).convertShape(VectorOperators.S2I, I512, 0);
+                m.lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f).intoArray(pf, 96 + i);
+            }
+        }
+    }
+
+    /** The conversion of {@link #params} for 16 values at h[o], for the unit test. */
+    static float[] f16(short[] h, int o) {
+        IntVector a = (IntVector) ShortVector.fromArray(S256, h, o).convertShape(VectorOperators.S2I, I512, 0);
+        return a.lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f).toArray();
     }
 
     /**
      * f[fo..fo+32) += α·d·acc + μ·gsum for one tile and group: the int16 lanes acc[ao..ao+32), seen as 16 ints,
-     * split into even rows (sign-extended low halves) and odd rows (high halves), matching the [tile][group][lane]
-     * order of α, μ at po.
+     * split into even rows (sign-extended low halves) and odd rows (high halves), matching the lane order of the
+     * f32 α at pf[pa..pa+32) and μ at pf[96 + pa..).
      */
-    private void flush(short[] acc, int ao, int po, float d, float gsum, float[] f, int fo) {
+    private static void flush(short[] acc, int ao, float[] pf, int pa, float d, float gsum, float[] f, int fo) {
         IntVector v = ShortVector.fromArray(S512, acc, ao).reinterpretAsInts();
         FloatVector ev = (FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                 .convert(VectorOperators.I2F, 0);
         FloatVector od = (FloatVector) v.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
-        FloatVector fe = FloatVector.fromArray(F512, f, fo), fd = FloatVector.fromArray(F512, f, fo + 16);
-        FloatVector dv = FloatVector.broadcast(F512, d);
-        fe = ev.fma(f16(alpha, po).mul(dv), fe);
-        fd = od.fma(f16(alpha, po + 16).mul(dv), fd);
-        if (mu != null) {
-            FloatVector sv = FloatVector.broadcast(F512, gsum);
-            fe = f16(mu, po).fma(sv, fe);
-            fd = f16(mu, po + 16).fma(sv, fd);
-        }
-        fe.intoArray(f, fo);
-        fd.intoArray(f, fo + 16);
-    }
-
-    /**
-     * 16 f16 values as floats in four vector ops: sign-extended to int and shifted left by 13, the magnitude bits
-     * sit where an f32's do (exponent rebased by 2^-112) and bits 28..31 are copies of the sign; keeping only bit 31
-     * of those and multiplying by 2^112 gives the value, subnormals included (see the unit test).
-     */
-    static FloatVector f16(short[] h, int o) {
-        IntVector v = (IntVector) ShortVector.fromArray(S256, h, o).convertShape(VectorOperators.S2I, I512, 0);
-        return v.lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
+        FloatVector dv = FloatVector.broadcast(F512, d), sv = FloatVector.broadcast(F512, gsum);
+        FloatVector fe = ev.fma(FloatVector.fromArray(F512, pf, pa).mul(dv), FloatVector.fromArray(F512, f, fo));
+        FloatVector fd = od.fma(FloatVector.fromArray(F512, pf, pa + 16).mul(dv), FloatVector.fromArray(F512, f, fo + 16));
+        FloatVector.fromArray(F512, pf, 96 + pa).fma(sv, fe).intoArray(f, fo);
+        FloatVector.fromArray(F512, pf, 112 + pa).fma(sv, fd).intoArray(f, fo + 16);
     }
 
     /** Rows of one tile from f[fo..fo+32) (even rows, then odd rows) into y[yo + row]. */
@@ -306,7 +332,7 @@ final class Lut3Kernel {
         float[] dq = new float[0];
 
         void ensure(int tokens, int paddedCols, int groups, int triples) {
-            if (xq.length < paddedCols) xq = new short[paddedCols];
+            if (xq.length < tokens * paddedCols) xq = new short[tokens * paddedCols];
             if (dq.length < tokens * groups) dq = new float[tokens * groups];
             if (tables.length < tokens * triples * 32) tables = new short[tokens * triples * 32];
         }

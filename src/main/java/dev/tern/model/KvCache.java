@@ -2,6 +2,8 @@ package dev.tern.model;
 
 /** Keys and values of past positions, per layer, [position][kvDim] row-major; layers are allocated on first use. */
 public final class KvCache {
+    // Stored transposed, [kvHead·headDim + d][position] with row stride capacity: attention then reads every
+    // key and value channel as one contiguous run over positions, and nothing is re-laid out per step.
     private final float[][] keys, values;
     private final int capacity, kvDim;
 
@@ -12,6 +14,7 @@ public final class KvCache {
         values = new float[c.numLayers()][];
     }
 
+    /** Row stride of the transposed key and value arrays. */
     public int capacity() {
         return capacity;
     }

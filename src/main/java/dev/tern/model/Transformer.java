@@ -97,11 +97,16 @@ public final class Transformer {
             rope.apply(q, t * qDim, c.numHeads(), startPos + t);
             rope.apply(k, t * kvDim, c.numKvHeads(), startPos + t);
         }
-        System.arraycopy(k, 0, keys, startPos * kvDim, n * kvDim);
-        System.arraycopy(v, 0, values, startPos * kvDim, n * kvDim);
+        int cap = cache.capacity();
+        for (int t = 0; t < n; t++) {
+            for (int i = 0; i < kvDim; i++) {
+                keys[i * cap + startPos + t] = k[t * kvDim + i];
+                values[i * cap + startPos + t] = v[t * kvDim + i];
+            }
+        }
 
         float[] att = new float[n * qDim];
-        attention(q, keys, values, att, n, startPos);
+        attention(q, keys, values, cap, att, n, startPos);
         if (capture != null) capture.input(layer, Site.O, att, n);
         float[] o = new float[n * h];
         w.o().apply(att, o, n);
@@ -125,27 +130,18 @@ public final class Transformer {
     }
 
     /**
-     * Causal attention of n query rows (positions startPos..) over the cache. Keys and values are first transposed per KV head to
-     * [headDim][position], so that query·key for all positions is a run of axpy's, and scores·values a run of dot products, over long contiguous rows — this
-     * vectorises well even for the tiny head sizes of small models, where a per-position dot product would not.
+     * Causal attention of n query rows (positions startPos..) over the cache, whose keys and values are stored
+     * transposed per KV head ([channel][position], stride cap): query·key for all positions is a run of axpy's, and
+     * scores·values a run of dot products, over long contiguous rows, which vectorises well even for the tiny head
+     * sizes of small models. Heads run in parallel (one query row per head is enough work when decoding).
      */
-    private void attention(float[] q, float[] keys, float[] values, float[] att, int n, int startPos) {
-        int heads = c.numHeads(), hd = c.headDim(), kvDim = c.kvDim(), qDim = c.qDim(), kvHeads = c.numKvHeads();
+    private void attention(float[] q, float[] kt, float[] vt, int cap, float[] att, int n, int startPos) {
+        int heads = c.numHeads(), hd = c.headDim(), qDim = c.qDim(), kvHeads = c.numKvHeads();
         int group = heads / kvHeads;
         int ctx = startPos + n;
-        float[] kt = new float[kvHeads * hd * ctx], vt = new float[kvHeads * hd * ctx];
-        Parallel.forRange(kvHeads * hd, 8, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                int kh = r / hd, d = r % hd, base = r * ctx;
-                for (int p = 0; p < ctx; p++) {
-                    kt[base + p] = keys[p * kvDim + kh * hd + d];
-                    vt[base + p] = values[p * kvDim + kh * hd + d];
-                }
-            }
-        });
         float scale = (float) (1.0 / Math.sqrt(hd));
         int work = heads * n;
-        Parallel.forRange(work, Math.max(1, 64 / Math.max(1, n)), (from, to) -> {
+        Parallel.forRange(work, 1, (from, to) -> {
             float[] scores = new float[ctx];
             for (int wi = from; wi < to; wi++) {
                 int hh = wi / n, t = wi % n;
@@ -153,10 +149,10 @@ public final class Transformer {
                 int qo = t * qDim + hh * hd;
                 int kh = hh / group;
                 java.util.Arrays.fill(scores, 0, len, 0f);
-                for (int d = 0; d < hd; d++) VecMath.axpy(q[qo + d] * scale, kt, (kh * hd + d) * ctx, scores, 0, len);
+                for (int d = 0; d < hd; d++) VecMath.axpy(q[qo + d] * scale, kt, (kh * hd + d) * cap, scores, 0, len);
                 Ops.softmax(scores, 0, len);
                 int ao = t * qDim + hh * hd;
-                for (int d = 0; d < hd; d++) att[ao + d] = VecMath.dot(scores, 0, vt, (kh * hd + d) * ctx, len);
+                for (int d = 0; d < hd; d++) att[ao + d] = VecMath.dot(scores, 0, vt, (kh * hd + d) * cap, len);
             }
         });
     }

@@ -87,10 +87,24 @@ final class VecMath {
      * interpreted, which would make results depend on warm-up; a fixed order keeps runs bit-identical.
      */
     static float sumLanes(FloatVector v) {
+        if (S.length() == 16) {
+            // a fixed butterfly: the same order in every tier, without the array round trip of toArray
+            v = v.add(v.rearrange(X8));
+            v = v.add(v.rearrange(X4));
+            v = v.add(v.rearrange(X2));
+            return v.add(v.rearrange(X1)).lane(0);
+        }
         float[] lanes = v.toArray();
         float s = 0;
         for (float f : lanes) s += f;
         return s;
+    }
+
+    private static final jdk.incubator.vector.VectorShuffle<Float> X8 = shuffle(8), X4 = shuffle(4), X2 = shuffle(2),
+            X1 = shuffle(1);
+
+    private static jdk.incubator.vector.VectorShuffle<Float> shuffle(int bit) {
+        return jdk.incubator.vector.VectorShuffle.fromOp(S, i -> (i ^ bit) % S.length());
     }
 
     /** gate[i] = gate[i] / (1 + exp(-gate[i])) * up[i]. */
