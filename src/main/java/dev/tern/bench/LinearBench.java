@@ -50,8 +50,9 @@ public final class LinearBench {
         for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian() * 0.02f;
         TernaryMatrix tm = randomTernary(out, in, r);
         var list = new java.util.ArrayList<LinearOp>(java.util.List.of(new DenseF32Linear(w, out, in),
-                new Bf16Linear(Bf16Linear.toBf16(w), out, in), new TernaryLinear(tm),
-                new TernaryLinear(tm, TernaryLinear.Layout.SLICED, false), new TernaryLinear(tm, TernaryLinear.Layout.PLANES2)));
+                new Bf16Linear(Bf16Linear.toBf16(w), out, in), new TernaryLinear(tm, TernaryLinear.Layout.LUT3),
+                new TernaryLinear(tm, TernaryLinear.Layout.SLICED, true), new TernaryLinear(tm, TernaryLinear.Layout.SLICED, false),
+                new TernaryLinear(tm, TernaryLinear.Layout.PLANES2)));
         if (Boolean.getBoolean("tern.bench.lut")) list.add(new TernaryLinear(tm, TernaryLinear.Layout.BASE3));
         LinearOp[] ops = list.toArray(new LinearOp[0]);
         w = null;

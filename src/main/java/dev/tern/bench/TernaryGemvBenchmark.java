@@ -38,7 +38,7 @@ public class TernaryGemvBenchmark {
     @Param({"4096x4096", "4096x11008", "11008x4096"})
     public String shape;
 
-    @Param({"f32", "bf16", "ternary-sliced", "ternary-base3", "ternary-2bit"})
+    @Param({"f32", "bf16", "ternary-lut3", "ternary-sliced", "ternary-base3", "ternary-2bit"})
     public String format;
 
     private LinearOp op;
@@ -68,9 +68,10 @@ public class TernaryGemvBenchmark {
                 for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian() * 0.02f;
                 return format.equals("f32") ? new DenseF32Linear(w, out, in) : new Bf16Linear(Bf16Linear.toBf16(w), out, in);
             }
-            case "ternary-sliced", "ternary-base3", "ternary-2bit" -> {
+            case "ternary-lut3", "ternary-sliced", "ternary-base3", "ternary-2bit" -> {
                 TernaryMatrix m = LinearBench.randomTernary(out, in, r);
                 return new TernaryLinear(m, switch (format) {
+                    case "ternary-lut3" -> TernaryLinear.Layout.LUT3;
                     case "ternary-sliced" -> TernaryLinear.Layout.SLICED;
                     case "ternary-base3" -> TernaryLinear.Layout.BASE3;
                     default -> TernaryLinear.Layout.PLANES2;
@@ -98,17 +99,17 @@ public class TernaryGemvBenchmark {
             var p = rr.getParams();
             us.put(p.getParam("shape") + "/" + p.getParam("format"), rr.getPrimaryResult().getScore());
         }
-        System.out.printf("%n%-11s %-14s %10s %8s %9s %10s%n", "shape", "format", "us/op", "bit/w", "GB/s", "vs f32");
+        System.out.printf("%n%-11s %-14s %10s %8s %9s %10s %10s%n", "shape", "format", "us/op", "bit/w", "GB/s", "vs f32", "vs bf16");
         for (String shape : new String[] {"4096x4096", "4096x11008", "11008x4096"}) {
             String[] s = shape.split("x");
             int in = Integer.parseInt(s[0]), out = Integer.parseInt(s[1]);
-            Double f32 = us.get(shape + "/f32");
-            for (String f : new String[] {"f32", "bf16", "ternary-sliced", "ternary-base3", "ternary-2bit"}) {
+            Double f32 = us.get(shape + "/f32"), bf16 = us.get(shape + "/bf16");
+            for (String f : new String[] {"f32", "bf16", "ternary-lut3", "ternary-sliced", "ternary-base3", "ternary-2bit"}) {
                 Double t = us.get(shape + "/" + f);
                 if (t == null) continue;
                 long bytes = build(f, in, out).weightBytes();
-                System.out.printf("%-11s %-14s %10.1f %8.2f %9.2f %9.2fx%n", shape, f, t, 8.0 * bytes / ((double) in * out),
-                        bytes / (t * 1e3), f32 == null ? Double.NaN : f32 / t);
+                System.out.printf("%-11s %-14s %10.1f %8.2f %9.2f %9.2fx %9.2fx%n", shape, f, t, 8.0 * bytes / ((double) in * out),
+                        bytes / (t * 1e3), f32 == null ? Double.NaN : f32 / t, bf16 == null ? Double.NaN : bf16 / t);
             }
         }
     }

@@ -24,8 +24,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The price is density: 16 bits per 9 columns plus group padding is about 1.80 bits per weight for groups of 128
  * (the sliced layout is 1.63), about 2.06 with α, μ and the permutation.
  *
- * <p>Several tokens (prefill) run group by group: the tables of a block of tokens for one group (43 triples) stay
- * in L1/L2 while every row tile of the thread's share is swept, so codes and tables are each read once per block.
+ * <p>Several tokens (prefill) run super-group by super-group: the tables of a block of tokens for three groups stay
+ * in L2 while every row tile of the thread's share is swept, so codes and tables are each read once per block.
  *
  * <p>Every output is produced by one thread in a fixed order, so results are bit-reproducible across runs and
  * thread counts. Scratch buffers are per calling thread; one kernel may serve several threads.
@@ -37,9 +37,15 @@ final class Lut3Kernel {
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
     /** Table lanes whose digit k (of c = d0 + 3·d1 + 9·d2) is 2 (t = +1) and 0 (t = -1). */
     private static final VectorMask<Short>[] PLUS = digitMasks(2), MINUS = digitMasks(0);
-    /** Tokens whose tables are built and consumed together in the multi-token path. */
-    static final int TOKEN_BLOCK = 16;
+    /**
+     * Tokens whose tables are built and consumed together in the multi-token path. The sweep is group-major, so only
+     * one super-group's tables of the block (64 × 8 KB for groups of 128) need to stay in L2, while fewer, longer
+     * parallel calls amortise their start-up on small layers.
+     */
+    static final int TOKEN_BLOCK = Integer.getInteger("tern.lut3.block", 64);
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /** Single-token calls so far: tells a thread whether its scratch already holds this call's tables. */
+    private static final java.util.concurrent.atomic.AtomicLong CALLS = new java.util.concurrent.atomic.AtomicLong();
 
     final int out, in, groupSize, groups, tiles, words, triples, paddedCols, tpg, superGroups;
     private final int[] groupEnd;
@@ -90,27 +96,35 @@ final class Lut3Kernel {
 
     /** y[t][out] for xp[t][in] in stored column order; gs[t][groups] are the group sums (the μ term). */
     void apply(float[] xp, float[] gs, float[] y, int tokens) {
+        if (tokens == 1) {
+            // Every thread quantizes the token and builds the tables itself, at its first chunk: the build is short
+            // and runs in parallel, and each thread then reads tables from its own cache instead of pulling the
+            // caller's (44-120 KB) across cores, which had left the worker idle for much of each call.
+            long id = CALLS.incrementAndGet();
+            Parallel.forRange(tiles, 1, (a, b) -> {
+                Scratch s = SCRATCH.get();
+                if (s.built != id) {
+                    s.ensure(1, paddedCols, groups, triples);
+                    quantize(xp, 0, s.xq, 0, s.dq, 0);
+                    buildTables(s.xq, 0, s.tables, 0);
+                    s.built = id;
+                }
+                gemvTiles(s.tables, s.dq, gs, 0, y, 0, a, b);
+            });
+            return;
+        }
         Scratch s = SCRATCH.get();
         for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
-            int n = Math.min(TOKEN_BLOCK, tokens - t0);
+            int n = Math.min(TOKEN_BLOCK, tokens - t0), tb = t0;
             s.ensure(n, paddedCols, groups, triples);
-            int tb = t0;
-            if (n == 1) {
-                quantize(xp, t0 * in, s.xq, 0, s.dq, 0);
-                buildTables(s.xq, 0, s.tables, 0);
-            } else {
-                Parallel.forParts(n, Math.min(n, Parallel.threads()), (a, b) -> {
-                    for (int t = a; t < b; t++) {
-                        quantize(xp, (tb + t) * in, s.xq, t * paddedCols, s.dq, t * groups);
-                        buildTables(s.xq, t * paddedCols, s.tables, t * triples * 32);
-                    }
-                });
-            }
-            if (n == 1) {
-                Parallel.forRange(tiles, 1, (a, b) -> gemvTiles(s.tables, s.dq, gs, tb * groups, y, tb * out, a, b));
-            } else {
-                Parallel.forRange(tiles, 1, (a, b) -> gemmTiles(s.tables, s.dq, gs, tb, n, y, a, b));
-            }
+            s.built = 0;
+            Parallel.forParts(n, Math.min(n, Parallel.threads()), (a, b) -> {
+                for (int t = a; t < b; t++) {
+                    quantize(xp, (tb + t) * in, s.xq, t * paddedCols, s.dq, t * groups);
+                    buildTables(s.xq, t * paddedCols, s.tables, t * triples * 32);
+                }
+            });
+            Parallel.forRange(tiles, 1, (a, b) -> gemmTiles(s.tables, s.dq, gs, tb, n, y, a, b));
         }
     }
 
@@ -330,6 +344,8 @@ final class Lut3Kernel {
     private static final class Scratch {
         short[] xq = new short[0], tables = new short[0];
         float[] dq = new float[0];
+        /** The single-token call whose tables these are (0: none). */
+        long built;
 
         void ensure(int tokens, int paddedCols, int groups, int triples) {
             if (xq.length < tokens * paddedCols) xq = new short[tokens * paddedCols];

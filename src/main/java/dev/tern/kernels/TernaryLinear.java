@@ -10,15 +10,20 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Ternary linear layer W[r][perm[j]] = α[r,g]·t[r][j] + μ[r,g], computed without multiplying weights by inputs.
  *
- * <p>Layouts and the trade-off (2 threads, AMD EPYC Zen 4 VM with AVX-512, shared and noisy; LinearBench, ratios
- * from interleaved runs in one process):
+ * <p>Layouts and the trade-off (2 threads, AMD EPYC Zen 4 VM with AVX-512, shared and noisy; ratios from
+ * interleaved runs in one process):
  * <ul>
- *   <li>{@link Layout#SLICED} (default when the group size is a multiple of 32): digit-sliced base 3, 1.625 bit
- *       codes + f16 α, μ (0.25 bit) + i32 permutation ≈ 1.89 bit/weight. Kernels in {@link SlicedKernel}: GEMV
- *       multiplication-free (masked int16 add/sub), about 3.4-4.3x f32 and 1.3-1.7x bf16 on TinyLlama MLP shapes;
- *       GEMM (prefill) with int16 add/sub on bit-transposed masks, about 1.1-1.2x f32 at 128 tokens.
+ *   <li>{@link Layout#LUT3} (default for groups of up to 128 columns): 3 trits per 5-bit code, three codes per
+ *       16-bit lane, 32 rows per vector; about 1.80 bit codes + f16 α, μ + i32 permutation ≈ 2.06 bit/weight on
+ *       TinyLlama shapes. Kernels in {@link Lut3Kernel}: per token a 27-entry table of partial sums per column
+ *       triple, looked up for 32 rows by one permute; int16 activations (±255 per group). The fastest layout for
+ *       both decode and prefill, by about 2-3x over SLICED for the GEMV: it does a fifth of the vector work per
+ *       weight, at 0.17 bit/weight more.
+ *   <li>{@link Layout#SLICED}: digit-sliced base 3, 1.625 bit codes ≈ 1.89 bit/weight, the densest; kernels in
+ *       {@link SlicedKernel} (masked int16 add/sub; also an exact f32-activation mode, the default when
+ *       {@code -Dtern.int8act=false}, and for groups over 128 columns).
  *   <li>{@link Layout#BASE3}: 5 trits per byte per group, per-token lookup tables ({@link Base3Kernel}); fallback
- *       for other group sizes; slower than the dense formats for GEMV.
+ *       for group sizes the others cannot take; slower than the dense formats for GEMV.
  *   <li>{@link Layout#PLANES2}: nonzero + negative bit-planes, 2.25 bit/weight (over the 2.1-bit budget), masked
  *       f32 add/sub; kept for comparison.
  * </ul>
@@ -51,7 +56,7 @@ public final class TernaryLinear implements LinearOp {
     private final short[] alpha, mu;
     private final int wpg;
 
-    /** Default layout: SLICED (BASE3 when the group size is not a multiple of 32), activations per DEFAULT_INT8. */
+    /** Default layout: LUT3 (SLICED or BASE3 for group sizes it cannot take, or with f32 activations). */
     public TernaryLinear(TernaryMatrix m) {
         this(m, defaultLayout(m.groupSize()), DEFAULT_INT8);
     }
@@ -60,7 +65,10 @@ public final class TernaryLinear implements LinearOp {
         this(m, layout, DEFAULT_INT8);
     }
 
-    /** int8Activations only affects {@link Layout#SLICED}; the other layouts always use f32 activations. */
+    /**
+     * int8Activations only affects {@link Layout#SLICED}; LUT3 always quantizes activations, BASE3 and PLANES2
+     * never do.
+     */
     public TernaryLinear(TernaryMatrix m, Layout layout, boolean int8Activations) {
         this.out = m.rows();
         this.in = m.cols();

@@ -1,7 +1,7 @@
 package dev.tern.kernels;
 
 /**
- * Packs ternary codes (one byte per weight in {-1,0,1}, rows x cols, stored column order) into the two kernel
+ * Packs ternary codes (one byte per weight in {-1,0,1}, rows x cols, stored column order) into the kernel
  * layouts, and back.
  *
  * <p>Both layouts pad every group to a whole number of code units, so a unit never straddles a group boundary and
@@ -19,6 +19,8 @@ package dev.tern.kernels;
  *       digit i of the 4 chunks is exactly the i-th 128-column group), then a tail of R < 640 columns in
  *       ceil(R/160) chunks where digit i of chunk c holds columns 160c + 32i + b. The tail is padded with t = 0:
  *       2048 columns = 13 chunks = 416 bytes (1.625 bit per weight).
+ *   <li>LUT3 (see {@link #packLut3}): 3 trits per 5-bit code, 3 codes per 16-bit lane, 32-row tiles; 2048
+ *       columns = 230 words = 460 bytes per row (1.80 bit per weight).
  * </ul>
  */
 public final class TernaryPacking {
