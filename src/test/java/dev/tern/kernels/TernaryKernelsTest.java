@@ -79,7 +79,8 @@ class TernaryKernelsTest {
         for (int[] s : new int[][] {{70, 1000, 128}, {33, 2048, 128}, {40, 259, 64}, {9, 103, 7}}) {
             TernaryMatrix m = ternary(r, s[0], s[1], s[2], true);
             TernaryLinear op = new TernaryLinear(m, TernaryLinear.Layout.LUT3);
-            for (int t : new int[] {1, 5, 40}) {
+            // 70 tokens cross the 64-token block of the multi-token path
+            for (int t : new int[] {1, 5, 40, Lut3Kernel.TOKEN_BLOCK + 6}) {
                 float[] x = gaussian(r, t * s[1], 1f), y = new float[t * s[0]];
                 op.apply(x, y, t);
                 float[] xp = TernaryLinear.permute(x, t, s[1], m.perm());
