@@ -16,6 +16,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,6 +40,8 @@ class HfHubTest {
         final Set<String> redirected = ConcurrentHashMap.newKeySet();
         /** file name -> bytes after which the first response is cut off. */
         final Map<String, Integer> cutOnce = new ConcurrentHashMap<>();
+        /** The cut waits (up to 10 s) until this holds. */
+        volatile BooleanSupplier cutWhen = () -> true;
         final List<String> log = new CopyOnWriteArrayList<>();
         volatile String commit = COMMIT;
 
@@ -93,6 +97,10 @@ class HfHubTest {
                 if (cut != null) {
                     os.write(all, start, cut);
                     os.flush();
+                    // HttpClient drops received-but-unread body bytes when a connection fails, so cut once they have been read.
+                    for (long t0 = System.nanoTime(); !cutWhen.getAsBoolean() && System.nanoTime() - t0 < 10_000_000_000L; ) {
+                        LockSupport.parkNanos(1_000_000);
+                    }
                     // Closing with bytes still owed throws; letting that escape the handler makes the server
                     // drop the connection, so the client sees a truncated body.
                     os.close();
@@ -150,6 +158,9 @@ class HfHubTest {
     void resumesAfterConnectionCut() throws IOException {
         hub = new FakeHub(TINY);
         hub.cutOnce.put("model.safetensors", 1_000_000);
+        Path part = tmp.resolve("hf-home/hub/models--raincandy-u--TinyStories-656K/snapshots/" + COMMIT
+                + "/model.safetensors.incomplete");
+        hub.cutWhen = () -> part.toFile().length() >= 1_000_000;
         Path snap = client(null).resolve(REPO);
         assertSameBytes(TINY.resolve("model.safetensors"), snap.resolve("model.safetensors"));
         assertTrue(hub.log.stream().anyMatch(l -> l.contains("model.safetensors range=bytes=1000000-")),
