@@ -134,14 +134,26 @@ final class Lut3Kernel {
     private void quantize(float[] xp, int xo, short[] xq, int qo, float[] dq, int d0) {
         java.util.Arrays.fill(xq, qo, qo + paddedCols, (short) 0);
         for (int g = 0; g < groups; g++) {
-            int lo = g * groupSize, hi = Math.min(in, lo + groupSize), p = qo + 3 * g * tpg - lo;
-            float amax = 0f;
-            for (int j = lo; j < hi; j++) amax = Math.max(amax, Math.abs(xp[xo + j]));
+            int lo = g * groupSize, hi = Math.min(in, lo + groupSize), p = qo + 3 * g * tpg - lo, j = lo;
+            FloatVector m = FloatVector.zero(F512);
+            for (; j + 16 <= hi; j += 16) m = m.max(FloatVector.fromArray(F512, xp, xo + j).abs());
+            // MAX is exact and order-free, so the lane reduction is reproducible
+            float amax = m.reduceLanes(VectorOperators.MAX);
+            for (; j < hi; j++) amax = Math.max(amax, Math.abs(xp[xo + j]));
             float inv = amax > 0f ? 255f / amax : 0f;
-            for (int j = lo; j < hi; j++) xq[p + j] = (short) Math.round(xp[xo + j] * inv);
+            j = lo;
+            for (; j + 16 <= hi; j += 16) {
+                FloatVector v = FloatVector.fromArray(F512, xp, xo + j).mul(inv);
+                // |v| ≤ 255: adding and removing 1.5·2^23 rounds to the nearest integer (ties to even), = Math.rint
+                v = v.add(ROUNDER).sub(ROUNDER);
+                v.convertShape(VectorOperators.F2S, S256, 0).reinterpretAsShorts().intoArray(xq, p + j);
+            }
+            for (; j < hi; j++) xq[p + j] = (short) Math.rint(xp[xo + j] * inv);
             dq[d0 + g] = amax / 255f;
         }
     }
+
+    private static final float ROUNDER = 12582912f;
 
     /** Table of triple j at tables[to + 32j + c] = Σ_k (digit_k(c) − 1)·xq[qo + 3j + k] for c < 27, 0 above. */
     private void buildTables(short[] xq, int qo, short[] tables, int to) {
@@ -255,7 +267,7 @@ final class Lut3Kernel {
      * converted once per tile and group, not per token.
      */
     private void gemmTiles(short[] tables, float[] dq, float[] gs, int tok0, int n, float[] y, int t0, int t1) {
-        short[] acc = new short[96];
+        short[] acc = new short[192];
         float[] f = new float[(t1 - t0) * n * 32], pf = new float[192];
         int sink = 0;
         for (int sg = 0; sg < superGroups; sg++) {
@@ -283,8 +295,18 @@ final class Lut3Kernel {
     /** The n tokens of one tile and super-group (a separate method keeps each compiled unit small). */
     private int gemmSuperGroup(int tile, int sg, short[] tables, float[] dq, float[] gs, int tok0, int n, short[] acc,
             float[] pf, float[] f, int fo) {
-        int sink = 0;
-        for (int t = 0; t < n; t++) {
+        int sink = 0, t = 0;
+        for (; t + 2 <= n; t += 2) {
+            superGroupDot2(tile, sg, tables, t * triples * 32, (t + 1) * triples * 32, acc);
+            for (int u = 0; u < 2; u++) {
+                for (int i = 0; i < 3; i++) {
+                    int g = 3 * sg + i, tt = t + u;
+                    flush(acc, 96 * u + 32 * i, pf, 32 * i, dq[tt * groups + g],
+                            gs == null ? 0f : gs[(tok0 + tt) * groups + g], f, fo + 32 * tt);
+                }
+            }
+        }
+        for (; t < n; t++) {
             sink += superGroupDot(tile, sg, tables, t * triples * 32, acc);
             for (int i = 0; i < 3; i++) {
                 int g = 3 * sg + i;
@@ -292,6 +314,31 @@ final class Lut3Kernel {
             }
         }
         return sink;
+    }
+
+    /** {@link #superGroupDot} for two tokens (tables at ta and tb) sharing each code load: acc[0..96), acc[96..192). */
+    private void superGroupDot2(int tile, int sg, short[] tables, int ta, int tb, short[] acc) {
+        short[] c = codes;
+        int cb = (tile * words + sg * tpg) * 32, o = 3 * sg * tpg * 32, w = tpg * 32;
+        int a0 = ta + o, b0 = tb + o;
+        ShortVector x0 = ShortVector.zero(S512), x1 = x0, x2 = x0, y0 = x0, y1 = x0, y2 = x0;
+        for (int k = 0; k < tpg; k++) {
+            ShortVector s = ShortVector.fromArray(S512, c, cb + 32 * k);
+            ShortVector s5 = s.lanewise(VectorOperators.LSHR, 5), s10 = s.lanewise(VectorOperators.LSHR, 10);
+            int ka = a0 + 32 * k, kb = b0 + 32 * k;
+            x0 = x0.add(s.selectFrom(ShortVector.fromArray(S512, tables, ka)));
+            y0 = y0.add(s.selectFrom(ShortVector.fromArray(S512, tables, kb)));
+            x1 = x1.add(s5.selectFrom(ShortVector.fromArray(S512, tables, ka + w)));
+            y1 = y1.add(s5.selectFrom(ShortVector.fromArray(S512, tables, kb + w)));
+            x2 = x2.add(s10.selectFrom(ShortVector.fromArray(S512, tables, ka + 2 * w)));
+            y2 = y2.add(s10.selectFrom(ShortVector.fromArray(S512, tables, kb + 2 * w)));
+        }
+        x0.intoArray(acc, 0);
+        x1.intoArray(acc, 32);
+        x2.intoArray(acc, 64);
+        y0.intoArray(acc, 96);
+        y1.intoArray(acc, 128);
+        y2.intoArray(acc, 160);
     }
 
     /**

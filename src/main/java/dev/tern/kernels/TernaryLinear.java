@@ -171,24 +171,29 @@ public final class TernaryLinear implements LinearOp {
     static float[] permute(float[] x, int tokens, int in, int[] perm) {
         if (perm == null) return x;
         float[] xp = new float[tokens * in];
-        for (int t = 0; t < tokens; t++) {
-            int o = t * in;
-            for (int j = 0; j < in; j++) xp[o + j] = x[o + perm[j]];
-        }
+        // tokens in parallel: a 128-token prompt's gather was a tenth of prefill time on one thread
+        Parallel.forParts(tokens, Math.min(tokens, Parallel.threads()), (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                int o = t * in;
+                for (int j = 0; j < in; j++) xp[o + j] = x[o + perm[j]];
+            }
+        });
         return xp;
     }
 
     static float[] groupSums(float[] xp, int tokens, int in, int groupSize) {
         int groups = TernaryPacking.groups(in, groupSize);
         float[] gs = new float[tokens * groups];
-        for (int t = 0; t < tokens; t++) {
-            for (int g = 0; g < groups; g++) {
-                double s = 0;
-                int e = Math.min(in, (g + 1) * groupSize);
-                for (int j = g * groupSize; j < e; j++) s += xp[t * in + j];
-                gs[t * groups + g] = (float) s;
+        Parallel.forParts(tokens, Math.min(tokens, Parallel.threads()), (t0, t1) -> {
+            for (int t = t0; t < t1; t++) {
+                for (int g = 0; g < groups; g++) {
+                    double s = 0;
+                    int e = Math.min(in, (g + 1) * groupSize);
+                    for (int j = g * groupSize; j < e; j++) s += xp[t * in + j];
+                    gs[t * groups + g] = (float) s;
+                }
             }
-        }
+        });
         return gs;
     }
 

@@ -70,7 +70,8 @@ class TernaryKernelsTest {
     }
 
     /**
-     * LUT3 against a scalar model of the same arithmetic: activations rounded to ±255 per group, exact integer dot
+     * LUT3 against a scalar model of the same arithmetic: activations rounded (to nearest, ties to even) to ±255 per
+     * group, exact integer dot
      * products, then α·d·Σ + μ·Σx in double. Only float rounding of the flush may differ.
      */
     @Test
@@ -95,7 +96,7 @@ class TernaryKernelsTest {
                             long dot = 0;
                             double gsum = 0;
                             for (int j = lo; j < hi; j++) {
-                                dot += m.codes()[row * s[1] + j] * (long) Math.round(xp[tok * s[1] + j] * inv);
+                                dot += m.codes()[row * s[1] + j] * (long) Math.rint(xp[tok * s[1] + j] * inv);
                                 gsum += xp[tok * s[1] + j];
                             }
                             double a = m.alpha()[row * m.groups() + g] * (double) (amax / 255f) * dot;
