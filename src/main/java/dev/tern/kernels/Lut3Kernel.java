@@ -187,16 +187,11 @@ final class Lut3Kernel {
      * acc[0..96) = int16 sums Σ t·xq of the 32 rows of a tile over groups 3·sg, 3·sg + 1, 3·sg + 2 (one per 32
      * lanes), tables at tb. Kept small so that C2 inlines every vector op (vectors never cross a call boundary).
      */
-    private int superGroupDot(int tile, int sg, short[] tables, int tb, short[] acc) {
+    private void superGroupDot(int tile, int sg, short[] tables, int tb, short[] acc) {
         short[] c = codes;
         int cb = (tile * words + sg * tpg) * 32, t0 = tb + 3 * sg * tpg * 32, t1 = t0 + tpg * 32, t2 = t1 + tpg * 32;
         ShortVector a0 = ShortVector.zero(S512), a1 = a0, a2 = a0;
-        // One plain load per word, PREFETCH shorts ahead: the hardware prefetcher alone left most of the stream
-        // from memory unoverlapped with the arithmetic (2.4x slower than from L3); these independent loads keep
-        // misses in flight while the vector work proceeds.
-        int sink = 0, ahead = Math.min(cb + PREFETCH, c.length - 32 * tpg);
         for (int k = 0; k < tpg; k++) {
-            sink += c[ahead + 32 * k];
             ShortVector s = ShortVector.fromArray(S512, c, cb + 32 * k);
             a0 = a0.add(s.selectFrom(ShortVector.fromArray(S512, tables, t0 + 32 * k)));
             a1 = a1.add(s.lanewise(VectorOperators.LSHR, 5).selectFrom(ShortVector.fromArray(S512, tables, t1 + 32 * k)));
@@ -205,7 +200,6 @@ final class Lut3Kernel {
         a0.intoArray(acc, 0);
         a1.intoArray(acc, 32);
         a2.intoArray(acc, 64);
-        return sink;
     }
 
     /** acc[0..32) = the same sums over group g ≥ 3·superGroups, whose triples follow each other, three per word. */
@@ -235,13 +229,12 @@ final class Lut3Kernel {
     private void gemvTiles(short[] tables, float[] dq, float[] gs, int go, float[] y, int yo, int t0, int t1) {
         short[] acc = new short[96];
         float[] f = new float[32], pf = new float[192];
-        int sink = 0;
         for (int tile = t0; tile < t1; tile++) {
             java.util.Arrays.fill(f, 0f);
             int po = tile * groups * 32;
             for (int sg = 0; sg < superGroups; sg++) {
                 params(po + 96 * sg, 3, pf);
-                sink += superGroupDot(tile, sg, tables, 0, acc);
+                superGroupDot(tile, sg, tables, 0, acc);
                 for (int i = 0; i < 3; i++) {
                     int g = 3 * sg + i;
                     flush(acc, 32 * i, pf, 32 * i, dq[g], gs == null ? 0f : gs[go + g], f, 0);
@@ -254,12 +247,7 @@ final class Lut3Kernel {
             }
             store(f, 0, tile, y, yo);
         }
-        if (sink == 42) sinkHole = sink;
     }
-
-    /** Shorts ahead of the current code word that {@link #superGroupDot} touches (0: off; -Dtern.lut3.prefetch). */
-    static final int PREFETCH = Integer.getInteger("tern.lut3.prefetch", 4096);
-    private static int sinkHole;
 
     /**
      * n tokens (tables at token·triples·32, scales at token·groups): group-major, so the block's tables for three
@@ -269,11 +257,10 @@ final class Lut3Kernel {
     private void gemmTiles(short[] tables, float[] dq, float[] gs, int tok0, int n, float[] y, int t0, int t1) {
         short[] acc = new short[192];
         float[] f = new float[(t1 - t0) * n * 32], pf = new float[192];
-        int sink = 0;
         for (int sg = 0; sg < superGroups; sg++) {
             for (int tile = t0; tile < t1; tile++) {
                 params((tile * groups + 3 * sg) * 32, 3, pf);
-                sink += gemmSuperGroup(tile, sg, tables, dq, gs, tok0, n, acc, pf, f, (tile - t0) * n * 32);
+                gemmSuperGroup(tile, sg, tables, dq, gs, tok0, n, acc, pf, f, (tile - t0) * n * 32);
             }
         }
         for (int g = 3 * superGroups; g < groups; g++) {
@@ -289,13 +276,12 @@ final class Lut3Kernel {
         for (int tile = t0; tile < t1; tile++) {
             for (int t = 0; t < n; t++) store(f, ((tile - t0) * n + t) * 32, tile, y, (tok0 + t) * out);
         }
-        if (sink == 42) sinkHole = sink;
     }
 
     /** The n tokens of one tile and super-group (a separate method keeps each compiled unit small). */
-    private int gemmSuperGroup(int tile, int sg, short[] tables, float[] dq, float[] gs, int tok0, int n, short[] acc,
+    private void gemmSuperGroup(int tile, int sg, short[] tables, float[] dq, float[] gs, int tok0, int n, short[] acc,
             float[] pf, float[] f, int fo) {
-        int sink = 0, t = 0;
+        int t = 0;
         for (; t + 2 <= n; t += 2) {
             superGroupDot2(tile, sg, tables, t * triples * 32, (t + 1) * triples * 32, acc);
             for (int u = 0; u < 2; u++) {
@@ -307,13 +293,12 @@ final class Lut3Kernel {
             }
         }
         for (; t < n; t++) {
-            sink += superGroupDot(tile, sg, tables, t * triples * 32, acc);
+            superGroupDot(tile, sg, tables, t * triples * 32, acc);
             for (int i = 0; i < 3; i++) {
                 int g = 3 * sg + i;
                 flush(acc, 32 * i, pf, 32 * i, dq[t * groups + g], gs == null ? 0f : gs[(tok0 + t) * groups + g], f, fo + 32 * t);
             }
         }
-        return sink;
     }
 
     /** {@link #superGroupDot} for two tokens (tables at ta and tb) sharing each code load: acc[0..96), acc[96..192). */

@@ -185,12 +185,18 @@ public final class TernaryLinear implements LinearOp {
         int groups = TernaryPacking.groups(in, groupSize);
         float[] gs = new float[tokens * groups];
         Parallel.forParts(tokens, Math.min(tokens, Parallel.threads()), (t0, t1) -> {
+            float[] lanes = new float[L];
             for (int t = t0; t < t1; t++) {
                 for (int g = 0; g < groups; g++) {
-                    double s = 0;
-                    int e = Math.min(in, (g + 1) * groupSize);
-                    for (int j = g * groupSize; j < e; j++) s += xp[t * in + j];
-                    gs[t * groups + g] = (float) s;
+                    // L partial sums, then added in lane order: a serial double sum took as long as a small GEMV
+                    int j = t * in + g * groupSize, e = t * in + Math.min(in, (g + 1) * groupSize);
+                    FloatVector v = FloatVector.zero(S);
+                    for (; j + L <= e; j += L) v = v.add(FloatVector.fromArray(S, xp, j));
+                    v.intoArray(lanes, 0);
+                    float sum = 0f;
+                    for (int i = 0; i < L; i++) sum += lanes[i];
+                    for (; j < e; j++) sum += xp[j];
+                    gs[t * groups + g] = sum;
                 }
             }
         });
