@@ -24,7 +24,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The price is density: 16 bits per 9 columns plus group padding is about 1.80 bits per weight for groups of 128
  * (the sliced layout is 1.63), about 2.06 with α, μ and the permutation.
  *
- * <p>Several tokens (prefill) run super-group by super-group: the tables of a block of tokens for three groups stay
+ * <p>For one token (decode) every thread quantizes the token and builds the tables itself, so each reads them from
+ * its own cache. Several tokens (prefill) run super-group by super-group: the tables of a block of tokens for three groups stay
  * in L2 while every row tile of the thread's share is swept, so codes and tables are each read once per block.
  *
  * <p>Every output is produced by one thread in a fixed order, so results are bit-reproducible across runs and
