@@ -228,9 +228,36 @@ final class Lut3Kernel {
 
     /** One token: every group of each tile in [t0, t1). */
     private void gemvTiles(short[] tables, float[] dq, float[] gs, int go, float[] y, int yo, int t0, int t1) {
-        short[] acc = new short[96];
-        float[] f = new float[32], pf = new float[192];
-        for (int tile = t0; tile < t1; tile++) {
+        short[] acc = new short[192];
+        float[] f = new float[64], pf = new float[192], pf2 = new float[192];
+        int tile = t0;
+        if (PAIRS) {
+            // two tiles per pass share every table load
+            for (; tile + 2 <= t1; tile += 2) {
+                java.util.Arrays.fill(f, 0f);
+                int po = tile * groups * 32, po2 = po + groups * 32;
+                for (int sg = 0; sg < superGroups; sg++) {
+                    params(po + 96 * sg, 3, pf);
+                    params(po2 + 96 * sg, 3, pf2);
+                    superGroupDotTiles(tile, sg, tables, acc);
+                    for (int i = 0; i < 3; i++) {
+                        int g = 3 * sg + i;
+                        float gsum = gs == null ? 0f : gs[go + g];
+                        flush(acc, 32 * i, pf, 32 * i, dq[g], gsum, f, 0);
+                        flush(acc, 96 + 32 * i, pf2, 32 * i, dq[g], gsum, f, 32);
+                    }
+                }
+                for (int u = 0; u < 2; u++) {
+                    for (int g = 3 * superGroups; g < groups; g++) {
+                        params((tile + u) * groups * 32 + 32 * g, 1, pf);
+                        tailGroupDot(tile + u, g, tables, 0, acc);
+                        flush(acc, 0, pf, 0, dq[g], gs == null ? 0f : gs[go + g], f, 32 * u);
+                    }
+                    store(f, 32 * u, tile + u, y, yo);
+                }
+            }
+        }
+        for (; tile < t1; tile++) {
             java.util.Arrays.fill(f, 0f);
             int po = tile * groups * 32;
             for (int sg = 0; sg < superGroups; sg++) {
@@ -248,6 +275,35 @@ final class Lut3Kernel {
             }
             store(f, 0, tile, y, yo);
         }
+    }
+
+    /** Decode runs row tiles in pairs ({@code -Dtern.lut3.pairs=false}: one at a time, for comparison). */
+    static final boolean PAIRS = !"false".equals(System.getProperty("tern.lut3.pairs"));
+
+    /** {@link #superGroupDot} for tiles t and t + 1 at once (token tables at 0): acc[0..96) and acc[96..192). */
+    private void superGroupDotTiles(int tile, int sg, short[] tables, short[] acc) {
+        short[] c = codes;
+        int cb = (tile * words + sg * tpg) * 32, cb2 = cb + words * 32, t0 = 3 * sg * tpg * 32, w = tpg * 32;
+        ShortVector x0 = ShortVector.zero(S512), x1 = x0, x2 = x0, y0 = x0, y1 = x0, y2 = x0;
+        for (int k = 0; k < tpg; k++) {
+            ShortVector s = ShortVector.fromArray(S512, c, cb + 32 * k), r = ShortVector.fromArray(S512, c, cb2 + 32 * k);
+            int tk = t0 + 32 * k;
+            ShortVector ta = ShortVector.fromArray(S512, tables, tk);
+            x0 = x0.add(s.selectFrom(ta));
+            y0 = y0.add(r.selectFrom(ta));
+            ShortVector tb = ShortVector.fromArray(S512, tables, tk + w);
+            x1 = x1.add(s.lanewise(VectorOperators.LSHR, 5).selectFrom(tb));
+            y1 = y1.add(r.lanewise(VectorOperators.LSHR, 5).selectFrom(tb));
+            ShortVector tc = ShortVector.fromArray(S512, tables, tk + 2 * w);
+            x2 = x2.add(s.lanewise(VectorOperators.LSHR, 10).selectFrom(tc));
+            y2 = y2.add(r.lanewise(VectorOperators.LSHR, 10).selectFrom(tc));
+        }
+        x0.intoArray(acc, 0);
+        x1.intoArray(acc, 32);
+        x2.intoArray(acc, 64);
+        y0.intoArray(acc, 96);
+        y1.intoArray(acc, 128);
+        y2.intoArray(acc, 160);
     }
 
     /**
