@@ -102,7 +102,7 @@ final class Lut3Kernel {
             // and runs in parallel, and each thread then reads tables from its own cache instead of pulling the
             // caller's (44-120 KB) across cores, which had left the worker idle for much of each call.
             long id = CALLS.incrementAndGet();
-            Parallel.forRange(tiles, 1, (a, b) -> {
+            Parallel.forRange(tiles, minTiles(1), (a, b) -> {
                 Scratch s = SCRATCH.get();
                 if (s.built != id) {
                     s.ensure(1, paddedCols, groups, triples);
@@ -119,14 +119,24 @@ final class Lut3Kernel {
             int n = Math.min(TOKEN_BLOCK, tokens - t0), tb = t0;
             s.ensure(n, paddedCols, groups, triples);
             s.built = 0;
-            Parallel.forParts(n, Math.min(n, Parallel.threads()), (a, b) -> {
+            int parts = (long) n * triples >= 4096 ? Math.min(n, Parallel.threads()) : 1;
+            Parallel.forParts(n, parts, (a, b) -> {
                 for (int t = a; t < b; t++) {
                     quantize(xp, (tb + t) * in, s.xq, t * paddedCols, s.dq, t * groups);
                     buildTables(s.xq, t * paddedCols, s.tables, t * triples * 32);
                 }
             });
-            Parallel.forRange(tiles, 1, (a, b) -> gemmTiles(s.tables, s.dq, gs, tb, n, y, a, b));
+            Parallel.forRange(tiles, minTiles(n), (a, b) -> gemmTiles(s.tables, s.dq, gs, tb, n, y, a, b));
         }
+    }
+
+    /**
+     * Fewest row tiles per parallel chunk for n tokens: about 256 K weight-tokens, so that small layers (a 128 × 128
+     * layer is 4 tiles) run on the calling thread, where waking a second thread and building its tables cost more
+     * than the work (tinystories-656k decoded 3x slower on two threads than on one).
+     */
+    private int minTiles(int n) {
+        return (int) Math.max(1, (256L << 10) / (32L * in * n));
     }
 
     // ---------------------------------------------------------------- activations and tables
