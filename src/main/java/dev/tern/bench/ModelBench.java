@@ -28,8 +28,16 @@ public final class ModelBench {
             long seed, Consumer<String> log) {
         Map<String, double[]> best = new LinkedHashMap<>();
         for (String k : models.keySet()) best.put(k, new double[2]);
-        // One untimed warm-up pass per model lets the JIT compile every kernel before timing starts.
-        for (var e : models.entrySet()) once(e.getValue(), promptTokens, Math.min(8, decodeTokens), seed);
+        // Untimed warm-up so the JIT compiles every kernel before timing starts: one short pass, then whole passes
+        // until 2 s have gone by. A big model's first pass takes longer than that; a tiny model's kernels need
+        // thousands of calls (tinystories-656k looked 12x slower in ternary than in float after one short pass).
+        for (var e : models.entrySet()) {
+            long start = System.nanoTime();
+            once(e.getValue(), promptTokens, Math.min(8, decodeTokens), seed);
+            for (int p = 1; p < 20 && System.nanoTime() - start < 2_000_000_000L; p++) {
+                once(e.getValue(), promptTokens, decodeTokens, seed);
+            }
+        }
         for (int r = 0; r < rounds; r++) {
             for (var e : models.entrySet()) {
                 double[] tps = once(e.getValue(), promptTokens, decodeTokens, seed);
