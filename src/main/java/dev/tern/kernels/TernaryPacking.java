@@ -197,7 +197,7 @@ public final class TernaryPacking {
             int g = j / tpg;
             return 3 * ((g / 3) * tpg + j - g * tpg) + g % 3;
         }
-        return 3 * sg * tpg + j - 3 * sg * tpg;
+        return j; // the tail keeps consecutive triples, three per word, right after the super-groups
     }
 
     /**
