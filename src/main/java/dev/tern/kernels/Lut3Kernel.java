@@ -43,7 +43,7 @@ final class Lut3Kernel {
      * one super-group's tables of the block (64 × 8 KB for groups of 128) need to stay in L2, while fewer, longer
      * parallel calls amortise their start-up on small layers.
      */
-    static final int TOKEN_BLOCK = Integer.getInteger("tern.lut3.block", 64);
+    static final int TOKEN_BLOCK = Math.max(1, Integer.getInteger("tern.lut3.block", 64));
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
     /** Single-token calls so far: tells a thread whether its scratch already holds this call's tables. */
     private static final java.util.concurrent.atomic.AtomicLong CALLS = new java.util.concurrent.atomic.AtomicLong();
@@ -151,7 +151,8 @@ final class Lut3Kernel {
             // MAX is exact and order-free, so the lane reduction is reproducible
             float amax = m.reduceLanes(VectorOperators.MAX);
             for (; j < hi; j++) amax = Math.max(amax, Math.abs(xp[xo + j]));
-            float inv = amax > 0f ? 255f / amax : 0f;
+            // below 1e-30 the group counts as zero (255/amax would overflow for the tiniest magnitudes)
+            float inv = amax > 1e-30f ? 255f / amax : 0f;
             j = lo;
             for (; j + 16 <= hi; j += 16) {
                 FloatVector v = FloatVector.fromArray(F512, xp, xo + j).mul(inv);
