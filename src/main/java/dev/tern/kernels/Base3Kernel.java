@@ -49,11 +49,7 @@ final class Base3Kernel {
     }
 
     long residentBytes() {
-        long b = 0;
-        for (byte[] c : codes) b += c.length;
-        for (short[] a : alpha) b += 2L * a.length;
-        if (mu != null) b += 2L * mu.length;
-        return b;
+        return SlicedKernel.residentBytes(codes, alpha, mu);
     }
 
     private int chunks(int g) {

@@ -259,11 +259,7 @@ final class Lut3Kernel {
                     }
                 }
                 for (int u = 0; u < 2; u++) {
-                    for (int g = 3 * superGroups; g < groups; g++) {
-                        params((tile + u) * groups * 32 + 32 * g, 1, pf);
-                        tailGroupDot(tile + u, g, tables, 0, acc);
-                        flush(acc, 0, pf, 0, dq[g], gs == null ? 0f : gs[go + g], f, 32 * u);
-                    }
+                    gemvTailGroups(tile + u, tables, dq, gs, go, acc, pf, f, 32 * u);
                     store(f, 32 * u, tile + u, y, yo);
                 }
             }
@@ -279,12 +275,18 @@ final class Lut3Kernel {
                     flush(acc, 32 * i, pf, 32 * i, dq[g], gs == null ? 0f : gs[go + g], f, 0);
                 }
             }
-            for (int g = 3 * superGroups; g < groups; g++) {
-                params(po + 32 * g, 1, pf);
-                tailGroupDot(tile, g, tables, 0, acc);
-                flush(acc, 0, pf, 0, dq[g], gs == null ? 0f : gs[go + g], f, 0);
-            }
+            gemvTailGroups(tile, tables, dq, gs, go, acc, pf, f, 0);
             store(f, 0, tile, y, yo);
+        }
+    }
+
+    /** f[fo..fo+32) += the groups after the super-groups of one tile, for one token. */
+    private void gemvTailGroups(int tile, short[] tables, float[] dq, float[] gs, int go, short[] acc, float[] pf,
+            float[] f, int fo) {
+        for (int g = 3 * superGroups; g < groups; g++) {
+            params((tile * groups + g) * 32, 1, pf);
+            tailGroupDot(tile, g, tables, 0, acc);
+            flush(acc, 0, pf, 0, dq[g], gs == null ? 0f : gs[go + g], f, fo);
         }
     }
 
@@ -402,36 +404,23 @@ final class Lut3Kernel {
      */
     private void params(int po, int count, float[] pf) {
         for (int i = 0; i < 32 * count; i += 16) {
-            IntVector a = (IntVector) ShortVector.fromArray(S256, alpha, po + i).convertShape(VectorOperators.S2I, I512, 0);
-            a.lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f).intoArray(pf, i);
-            if (mu != null) {
-                IntVector m = (IntVector) ShortVector.fromArray(S256, mu, po + i).convertShape(VectorOperators.S2I, I512, 0);
-                m.lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f).intoArray(pf, 96 + i);
-            }
+            f16ToFloats(alpha, po + i, pf, i);
+            if (mu != null) f16ToFloats(mu, po + i, pf, 96 + i);
         }
     }
 
-    /** The conversion of {@link #params} for 16 values at h[o], for the unit test. */
-    static float[] f16(short[] h, int o) {
+    /** dst[d..d+16) = the 16 f16 values at h[o..] as floats, by the conversion described at {@link #params}. */
+    static void f16ToFloats(short[] h, int o, float[] dst, int d) {
         IntVector a = (IntVector) ShortVector.fromArray(S256, h, o).convertShape(VectorOperators.S2I, I512, 0);
-        return a.lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f).toArray();
+        a.lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f).intoArray(dst, d);
     }
 
     /**
-     * f[fo..fo+32) += α·d·acc + μ·gsum for one tile and group: the int16 lanes acc[ao..ao+32), seen as 16 ints,
-     * split into even rows (sign-extended low halves) and odd rows (high halves), matching the lane order of the
-     * f32 α at pf[pa..pa+32) and μ at pf[96 + pa..).
+     * f[fo..fo+32) += α·d·acc + μ·gsum for one tile and group, with the f32 α at pf[pa..pa+32) and μ at
+     * pf[96 + pa..): the sliced GEMM's flush, whose lane order (even rows, then odd rows) α and μ follow here too.
      */
-    private static void flush(short[] acc, int ao, float[] pf, int pa, float d, float gsum, float[] f, int fo) {
-        IntVector v = ShortVector.fromArray(S512, acc, ao).reinterpretAsInts();
-        FloatVector ev = (FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                .convert(VectorOperators.I2F, 0);
-        FloatVector od = (FloatVector) v.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
-        FloatVector dv = FloatVector.broadcast(F512, d), sv = FloatVector.broadcast(F512, gsum);
-        FloatVector fe = ev.fma(FloatVector.fromArray(F512, pf, pa).mul(dv), FloatVector.fromArray(F512, f, fo));
-        FloatVector fd = od.fma(FloatVector.fromArray(F512, pf, pa + 16).mul(dv), FloatVector.fromArray(F512, f, fo + 16));
-        FloatVector.fromArray(F512, pf, 96 + pa).fma(sv, fe).intoArray(f, fo);
-        FloatVector.fromArray(F512, pf, 112 + pa).fma(sv, fd).intoArray(f, fo + 16);
+    private void flush(short[] acc, int ao, float[] pf, int pa, float d, float gsum, float[] f, int fo) {
+        SlicedKernel.flushRows(acc, ao, pf, pa, 96 + pa, d, gsum, mu != null, f, fo);
     }
 
     /** Rows of one tile from f[fo..fo+32) (even rows, then odd rows) into y[yo + row]. */

@@ -121,6 +121,11 @@ final class SlicedKernel {
     }
 
     long residentBytes() {
+        return residentBytes(codes, alpha, mu);
+    }
+
+    /** Bytes of code planes, their f16 α and the shared f16 μ (mu may be null); also {@link Base3Kernel}'s. */
+    static long residentBytes(byte[][] codes, short[][] alpha, short[] mu) {
         long b = 0;
         for (byte[] c : codes) b += c.length;
         for (short[] a : alpha) b += 2L * a.length;
@@ -420,7 +425,7 @@ final class SlicedKernel {
                             for (int t = 0; t < QT; t++) {
                                 int tok = tile * QT + t;
                                 if (tok >= tokens) break;
-                                flushRows(acc, 32 * t, par, d[tok * groups + g], withMu ? gs[tok * groups + g] : 0f,
+                                flushRows(acc, 32 * t, par, 0, 32, d[tok * groups + g], withMu ? gs[tok * groups + g] : 0f,
                                         withMu, f, 32 * tok);
                             }
                         }
@@ -509,22 +514,24 @@ final class SlicedKernel {
     }
 
     /**
-     * f[fo..fo+32) += α·d·acc[ao..ao+32) (+ μ·gsum): the int16 lanes are split into even rows (sign-extended low
-     * halves of the int32 view) and odd rows (high halves), matching rowParams' layout.
+     * f[fo..fo+32) += α·d·acc[ao..ao+32) (+ μ·gsum) with α at par[pa..pa+32) and μ at par[pm..pm+32): the int16
+     * lanes are split into even rows (sign-extended low halves of the int32 view) and odd rows (high halves),
+     * matching rowParams' layout (also Lut3Kernel's).
      */
-    private static void flushRows(short[] acc, int ao, float[] par, float d, float gsum, boolean withMu, float[] f, int fo) {
+    static void flushRows(short[] acc, int ao, float[] par, int pa, int pm, float d, float gsum, boolean withMu,
+            float[] f, int fo) {
         IntVector v = ShortVector.fromArray(S512, acc, ao).reinterpretAsInts();
         FloatVector ev = (FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                 .convert(VectorOperators.I2F, 0);
         FloatVector od = (FloatVector) v.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
         FloatVector fe = FloatVector.fromArray(F512, f, fo), fd = FloatVector.fromArray(F512, f, fo + 16);
         FloatVector sd = FloatVector.broadcast(F512, d);
-        fe = ev.fma(FloatVector.fromArray(F512, par, 0).mul(sd), fe);
-        fd = od.fma(FloatVector.fromArray(F512, par, 16).mul(sd), fd);
+        fe = ev.fma(FloatVector.fromArray(F512, par, pa).mul(sd), fe);
+        fd = od.fma(FloatVector.fromArray(F512, par, pa + 16).mul(sd), fd);
         if (withMu) {
             FloatVector sg = FloatVector.broadcast(F512, gsum);
-            fe = FloatVector.fromArray(F512, par, 32).fma(sg, fe);
-            fd = FloatVector.fromArray(F512, par, 48).fma(sg, fd);
+            fe = FloatVector.fromArray(F512, par, pm).fma(sg, fe);
+            fd = FloatVector.fromArray(F512, par, pm + 16).fma(sg, fd);
         }
         fe.intoArray(f, fo);
         fd.intoArray(f, fo + 16);

@@ -169,7 +169,7 @@ class TernaryKernelsTest {
             if (!finite) continue;
             float[] v = new float[16], w = new float[16];
             SlicedKernel.f16x16(h, 0).intoArray(v, 0);
-            w = Lut3Kernel.f16(h, 0);
+            Lut3Kernel.f16ToFloats(h, 0, w, 0);
             for (int i = 0; i < 16; i++) {
                 assertEquals(Float.floatToIntBits(Float.float16ToFloat(h[i])), Float.floatToIntBits(v[i]), "f16 " + (base + i));
                 assertEquals(Float.floatToIntBits(Float.float16ToFloat(h[i])), Float.floatToIntBits(w[i]), "lut3 f16 " + (base + i));
