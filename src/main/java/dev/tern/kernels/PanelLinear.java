@@ -15,11 +15,16 @@ import jdk.incubator.vector.VectorSpecies;
  * reused across all token tiles of a block. Partial sums over KC slices go through y in a fixed order, so results
  * are deterministic regardless of thread scheduling (each y element belongs to exactly one work item).
  */
-abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf16Linear {
+abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf16Linear, FloatDecodeKernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int V = S.length();
     static final int NR = 2 * V;
-    static final int MR = 6;
+    /**
+     * Tokens per register tile: 6 × 2 vectors (12 accumulators) where vectors are 512-bit (32 registers); 4 × 2 where
+     * there are 16 (AVX2, SSE): with 12 accumulators C2 spilled two of them, and each k then waited on a store and
+     * reload (f32 prefill ran at about half the FMA rate on a Zen 3).
+     */
+    static final int MR = S.vectorBitSize() >= 512 ? 6 : 4;
     /** KC * NR * 4 bytes = one weight micro-panel; 128 keeps it at half of a 32 KiB L1 for 512-bit vectors. */
     static final int KC = Integer.getInteger("tern.kc", Math.max(64, 4096 / NR));
     /** Max token tiles per work block: the packed x block (TB*MR*KC floats, 96 KiB) stays in L2. */
@@ -108,8 +113,46 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
         });
     }
 
-    /** MR x NR register tile over kLen inputs: 12 FMA accumulators, 2 weight loads + 6 broadcasts per k. */
+    /** MR x NR register tile over kLen inputs (y at yo, row stride out; added to unless first). */
     static void micro(float[] wp, int wo, float[] xp, int xo, int kLen, float[] y, int yo, int mValid, int nValid,
+            boolean first, int out) {
+        if (MR == 6) {
+            micro6(wp, wo, xp, xo, kLen, y, yo, mValid, nValid, first, out);
+        } else {
+            micro4(wp, wo, xp, xo, kLen, y, yo, mValid, nValid, first, out);
+        }
+    }
+
+    /** 4 x 2 vectors: 8 FMA accumulators, 2 weight loads + 4 broadcasts per k. */
+    static void micro4(float[] wp, int wo, float[] xp, int xo, int kLen, float[] y, int yo, int mValid, int nValid,
+            boolean first, int out) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+        for (int k = 0; k < kLen; k++) {
+            FloatVector w0 = FloatVector.fromArray(S, wp, wo + k * NR);
+            FloatVector w1 = FloatVector.fromArray(S, wp, wo + k * NR + V);
+            int xi = xo + k * 4;
+            FloatVector b = FloatVector.broadcast(S, xp[xi]);
+            c00 = w0.fma(b, c00);
+            c01 = w1.fma(b, c01);
+            b = FloatVector.broadcast(S, xp[xi + 1]);
+            c10 = w0.fma(b, c10);
+            c11 = w1.fma(b, c11);
+            b = FloatVector.broadcast(S, xp[xi + 2]);
+            c20 = w0.fma(b, c20);
+            c21 = w1.fma(b, c21);
+            b = FloatVector.broadcast(S, xp[xi + 3]);
+            c30 = w0.fma(b, c30);
+            c31 = w1.fma(b, c31);
+        }
+        put(c00, c01, y, yo, nValid, first);
+        if (mValid > 1) put(c10, c11, y, yo + out, nValid, first);
+        if (mValid > 2) put(c20, c21, y, yo + 2 * out, nValid, first);
+        if (mValid > 3) put(c30, c31, y, yo + 3 * out, nValid, first);
+    }
+
+    /** 6 x 2 vectors: 12 FMA accumulators, 2 weight loads + 6 broadcasts per k. */
+    static void micro6(float[] wp, int wo, float[] xp, int xo, int kLen, float[] y, int yo, int mValid, int nValid,
             boolean first, int out) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z,
@@ -117,7 +160,7 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
         for (int k = 0; k < kLen; k++) {
             FloatVector w0 = FloatVector.fromArray(S, wp, wo + k * NR);
             FloatVector w1 = FloatVector.fromArray(S, wp, wo + k * NR + V);
-            int xi = xo + k * MR;
+            int xi = xo + k * 6;
             FloatVector b = FloatVector.broadcast(S, xp[xi]);
             c00 = w0.fma(b, c00);
             c01 = w1.fma(b, c01);

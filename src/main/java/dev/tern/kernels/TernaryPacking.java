@@ -290,6 +290,80 @@ public final class TernaryPacking {
         return codes;
     }
 
+    // ---------------------------------------------------------------- UNPACK layout (2-bit codes, lane = row)
+
+    /** Column chunks of the UNPACK layout: each at most 128 columns inside one group; words = 8 columns. */
+    public record Chunks(int[] start, int[] len, int[] group, int[] word, int words) {}
+
+    /** Chunks of up to 128 columns in every group (the unit of one activation scale and one int16 sum). */
+    public static Chunks unpackChunks(int cols, int groupSize) {
+        int groups = groups(cols, groupSize), per = (groupSize + 127) / 128, n = 0;
+        int[] start = new int[groups * per], len = new int[start.length], group = new int[start.length], word = new int[start.length];
+        int w = 0;
+        for (int g = 0; g < groups; g++) {
+            int end = Math.min(cols, (g + 1) * groupSize);
+            for (int c0 = g * groupSize; c0 < end; c0 += 128, n++) {
+                start[n] = c0;
+                len[n] = Math.min(128, end - c0);
+                group[n] = g;
+                word[n] = w;
+                w += (len[n] + 7) / 8;
+            }
+        }
+        return new Chunks(java.util.Arrays.copyOf(start, n), java.util.Arrays.copyOf(len, n), java.util.Arrays.copyOf(group, n),
+                java.util.Arrays.copyOf(word, n), w);
+    }
+
+    /**
+     * UNPACK layout: per tile of `tile` rows and word w, `tile` shorts (lane = row in the tile); bits 2k..2k+1 of a
+     * short hold q = t + 1 of column 8·(w − chunk's first word) + k of the chunk. Padding (rows past the end,
+     * columns past a chunk) holds q = 1, i.e. t = 0.
+     */
+    public static short[] packUnpack(byte[] codes, int rows, int cols, int groupSize, int tile) {
+        Chunks ch = unpackChunks(cols, groupSize);
+        int tiles = (rows + tile - 1) / tile, words = ch.words();
+        short[] out = new short[tiles * words * tile];
+        java.util.Arrays.fill(out, (short) 0x5555);
+        for (int r = 0; r < rows; r++) {
+            int base = (r / tile) * words * tile + r % tile;
+            for (int c = 0; c < ch.start().length; c++) {
+                for (int j = 0; j < ch.len()[c]; j++) {
+                    int t = codes[r * cols + ch.start()[c] + j];
+                    if (t < -1 || t > 1) throw new IllegalArgumentException("code " + t + " not ternary");
+                    int w = ch.word()[c] + j / 8, k = j % 8, o = base + w * tile;
+                    out[o] = (short) ((out[o] & ~(3 << 2 * k)) | (t + 1) << 2 * k);
+                }
+            }
+        }
+        return out;
+    }
+
+    public static byte[] unpackUnpack(short[] packed, int rows, int cols, int groupSize, int tile) {
+        Chunks ch = unpackChunks(cols, groupSize);
+        int words = ch.words();
+        byte[] codes = new byte[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            int base = (r / tile) * words * tile + r % tile;
+            for (int c = 0; c < ch.start().length; c++) {
+                for (int j = 0; j < ch.len()[c]; j++) {
+                    int w = ch.word()[c] + j / 8, k = j % 8;
+                    codes[r * cols + ch.start()[c] + j] = (byte) (((packed[base + w * tile] >>> 2 * k) & 3) - 1);
+                }
+            }
+        }
+        return codes;
+    }
+
+    /** [row][group] → [tile][group][lane], lane = row within the tile; padding rows get 0. */
+    public static short[] tileOrder(short[] p, int rows, int groups, int tile) {
+        int tiles = (rows + tile - 1) / tile;
+        short[] t = new short[tiles * groups * tile];
+        for (int r = 0; r < rows; r++) {
+            for (int g = 0; g < groups; g++) t[((r / tile) * groups + g) * tile + r % tile] = p[r * groups + g];
+        }
+        return t;
+    }
+
     /** f32 → f16 bits per element (round to nearest even), for the per-group parameters. */
     public static short[] toF16(float[] a) {
         short[] s = new short[a.length];

@@ -1,0 +1,142 @@
+package dev.tern.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Ternary layer run through the f32 panel GEMM and GEMV of {@link PanelLinear}: slices of the packed 2-bit codes
+ * ({@link TernaryPacking#packUnpack}, the same layout as {@link UnpackKernel}) are decoded to the exact f32 weights
+ * α·t + μ, and the activations stay f32. It is the exact-activation path ({@code --exact-activations}) and the
+ * safety net where no integer kernel compiles well: its inner loops are those of the float layers, so it is never
+ * far from them, and it reads 2.25 bits per weight instead of 16 or 32.
+ *
+ * <p>A panel of NR = 2·(float lanes) rows is exactly one 16-bit code vector of a tile, so one code load feeds a
+ * whole panel row; decoding costs a shift, a mask, two conversions and two FMAs per 16-bit vector and column.
+ */
+final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
+    private static final VectorSpecies<Short> SS = ShortVector.SPECIES_PREFERRED;
+    private static final int TILE = UnpackLayout.TILE, SUB = TILE / NR;
+    private static final ThreadLocal<float[]> GEMV_SCRATCH = new ThreadLocal<>();
+
+    private final int groups, words;
+    private final int[] chunkStart, chunkWord, chunkGroup;
+    /** Chunk of every stored column (for slices that cross chunk boundaries). */
+    private final int[] colChunk;
+    private final short[] codes, alpha, mu;
+
+    FloatDecodeKernel(UnpackLayout p) {
+        super(p.out(), p.in());
+        if (SS.length() != NR) throw new IllegalStateException("short and float species differ in width");
+        this.groups = p.groups();
+        this.chunkStart = p.chunks().start();
+        this.chunkWord = p.chunks().word();
+        this.chunkGroup = p.chunks().group();
+        this.words = p.words();
+        this.colChunk = new int[in];
+        for (int k = 0; k < chunkStart.length; k++) {
+            java.util.Arrays.fill(colChunk, chunkStart[k], chunkStart[k] + p.chunks().len()[k], k);
+        }
+        this.codes = p.codes();
+        this.alpha = p.alpha();
+        this.mu = p.mu();
+    }
+
+    @Override
+    public String name() {
+        return "float-" + S.vectorBitSize();
+    }
+
+    @Override
+    public String format() {
+        return "ternary-" + name();
+    }
+
+    @Override
+    public long residentBytes() {
+        return 2L * codes.length + 2L * alpha.length + (mu == null ? 0 : 2L * mu.length);
+    }
+
+    @Override
+    public long weightBytes() {
+        return residentBytes();
+    }
+
+    @Override
+    public void apply(float[] xp, float[] gs, float[] y, int tokens) {
+        apply(xp, y, tokens); // μ is folded into the decoded weights, so the group sums are not needed
+    }
+
+    @Override
+    float[] slice(int p, int k0, int kLen, float[] scratch) {
+        decode(p, k0, kLen, scratch);
+        return scratch;
+    }
+
+    @Override
+    int sliceOffset(int p, int k0) {
+        return 0;
+    }
+
+    @Override
+    void gemvPanel(float[] x, int xo, int p, float[] y, int yo, int nValid) {
+        float[] w = GEMV_SCRATCH.get();
+        if (w == null) {
+            w = new float[KC * NR];
+            GEMV_SCRATCH.set(w);
+        }
+        FloatVector z = FloatVector.zero(S), a0 = z, a1 = z, a2 = z, a3 = z;
+        for (int k0 = 0; k0 < in; k0 += KC) {
+            int kLen = Math.min(KC, in - k0), k = 0;
+            decode(p, k0, kLen, w);
+            for (; k + 2 <= kLen; k += 2) {
+                FloatVector x0 = FloatVector.broadcast(S, x[xo + k0 + k]), x1 = FloatVector.broadcast(S, x[xo + k0 + k + 1]);
+                a0 = FloatVector.fromArray(S, w, k * NR).fma(x0, a0);
+                a1 = FloatVector.fromArray(S, w, k * NR + V).fma(x0, a1);
+                a2 = FloatVector.fromArray(S, w, k * NR + NR).fma(x1, a2);
+                a3 = FloatVector.fromArray(S, w, k * NR + NR + V).fma(x1, a3);
+            }
+            for (; k < kLen; k++) {
+                FloatVector x0 = FloatVector.broadcast(S, x[xo + k0 + k]);
+                a0 = FloatVector.fromArray(S, w, k * NR).fma(x0, a0);
+                a1 = FloatVector.fromArray(S, w, k * NR + V).fma(x0, a1);
+            }
+        }
+        put(a0.add(a2), a1.add(a3), y, yo, nValid, true);
+    }
+
+    /**
+     * dst[k·NR + i] = α·t + μ of panel p's row i and stored column k0 + k, for k < kLen. The panel is sub-vector
+     * p % SUB of tile p / SUB; t = q − 1 is converted to float and fma(t, α, μ) rounds once, exactly as the
+     * record's own dequantization does.
+     */
+    private void decode(int p, int k0, int kLen, float[] dst) {
+        int tile = p / SUB, lane0 = (p % SUB) * NR, end = k0 + kLen;
+        int k = k0;
+        while (k < end) {
+            int c = colChunk[k], g = chunkGroup[c];
+            int cEnd = Math.min(end, c + 1 < chunkStart.length ? chunkStart[c + 1] : in);
+            int po = (tile * groups + g) * TILE + lane0;
+            ShortVector ha = ShortVector.fromArray(SS, alpha, po);
+            FloatVector a0 = UnpackKernel.f16(ha, 0), a1 = UnpackKernel.f16(ha, 1), m0 = z(), m1 = m0;
+            if (mu != null) {
+                ShortVector hm = ShortVector.fromArray(SS, mu, po);
+                m0 = UnpackKernel.f16(hm, 0);
+                m1 = UnpackKernel.f16(hm, 1);
+            }
+            for (; k < cEnd; k++) {
+                int j = k - chunkStart[c];
+                ShortVector v = ShortVector.fromArray(SS, codes, (tile * words + chunkWord[c] + (j >> 3)) * TILE + lane0);
+                ShortVector t = v.lanewise(VectorOperators.LSHR, 2 * (j & 7)).and((short) 3).sub((short) 1);
+                int d = (k - k0) * NR;
+                ((FloatVector) t.convertShape(VectorOperators.S2F, S, 0)).fma(a0, m0).intoArray(dst, d);
+                ((FloatVector) t.convertShape(VectorOperators.S2F, S, 1)).fma(a1, m1).intoArray(dst, d + V);
+            }
+        }
+    }
+
+    private static FloatVector z() {
+        return FloatVector.zero(S);
+    }
+}

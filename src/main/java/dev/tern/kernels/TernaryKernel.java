@@ -1,0 +1,19 @@
+package dev.tern.kernels;
+
+/**
+ * One packed ternary kernel: y = (α·T + μ)·x for inputs already gathered into stored column order. Each
+ * implementation owns its packed copy of the codes and scales; {@link TernaryLinear} owns the permutation.
+ */
+interface TernaryKernel {
+    /**
+     * y[t][out] = Σ_j (α[r,g]·T[r][j] + μ[r,g])·xp[t][j] for xp[t][in] in stored column order; gs[t][groups] are
+     * the per-group sums of xp (the μ term's multiplier; may be null when the layer has no μ).
+     */
+    void apply(float[] xp, float[] gs, float[] y, int tokens);
+
+    /** Bytes of codes and scales this kernel keeps in memory. */
+    long residentBytes();
+
+    /** The kernel's name as {@code --kernel} spells it, e.g. "unpack-256". */
+    String name();
+}

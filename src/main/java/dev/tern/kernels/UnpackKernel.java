@@ -1,0 +1,346 @@
+package dev.tern.kernels;
+
+import dev.tern.util.Parallel;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Portable ternary kernel: 2-bit codes ({@link UnpackLayout}) unpacked in 16-bit lanes and multiplied with int16
+ * activations, at whatever vector width the JVM prefers (128-bit SSE/NEON, 256-bit AVX2, 512-bit AVX-512), using
+ * only shifts, ANDs, 16-bit multiplies and adds, which every one of those compiles to single instructions.
+ *
+ * <p>Per token and chunk (at most 128 columns of one group), activations are rounded to integers in ±255 with scale
+ * d = max|x|/255; the int16 sum Σ q·x wraps, but Σ t·x = Σ q·x − Σ x lies in ±32640, so the wrapped difference is
+ * exact. It is flushed into f32 as α·d·Σ t·x, then μ·Σx once per group, in group order: the same arithmetic, in the
+ * same order, as {@link Lut3Kernel}, so the two give bit-identical results.
+ *
+ * <p>The two fields of a 32-bit lane are extracted together: shifting the int view by 2k and masking with
+ * 0x00030003 leaves field k of both 16-bit halves in place, and int shifts by a constant compile to one
+ * immediate-operand instruction (16-bit shifts take their count from a vector register).
+ *
+ * <p>From {@link #PREFILL_TOKENS} tokens on, the layer runs through {@link FloatDecodeKernel} over the same packed
+ * codes: the f32 GEMM's FMAs do 8 (16) weight-token products per instruction, as many as a 16-bit multiply and add
+ * pair, and need no unpacking per token, so decoding a slice once and reusing it across tokens is faster than the
+ * integer path for prefill on every CPU measured (Zen 3, 256- and 128-bit).
+ *
+ * <p>Every output is produced by one thread in a fixed order, so results are bit-reproducible across runs and
+ * thread counts.
+ */
+final class UnpackKernel implements TernaryKernel {
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> SI = IntVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> SF = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length(), HALF = L / 2;
+    private static final int TILE = UnpackLayout.TILE, SUB = TILE / L;
+    /** Token count from which the layer runs through the f32 GEMM. */
+    static final int PREFILL_TOKENS = 4;
+    private static final int FIELDS = 0x00030003;
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /** Single-token calls so far: tells a thread whether its scratch already holds this call's activations. */
+    private static final java.util.concurrent.atomic.AtomicLong CALLS = new java.util.concurrent.atomic.AtomicLong();
+
+    private final int out, in, groups, tiles, words, chunks;
+    /** Per chunk: first column, column count, group, first word. */
+    private final int[] chunkStart, chunkLen, chunkGroup, chunkWord;
+    private final short[] codes, alpha, mu;
+    private final FloatDecodeKernel prefill;
+
+    UnpackKernel(UnpackLayout p) {
+        this.out = p.out();
+        this.in = p.in();
+        this.groups = p.groups();
+        this.tiles = p.tiles();
+        this.words = p.words();
+        this.chunkStart = p.chunks().start();
+        this.chunkLen = p.chunks().len();
+        this.chunkGroup = p.chunks().group();
+        this.chunkWord = p.chunks().word();
+        this.chunks = chunkStart.length;
+        this.codes = p.codes();
+        this.alpha = p.alpha();
+        this.mu = p.mu();
+        this.prefill = new FloatDecodeKernel(p);
+    }
+
+    @Override
+    public String name() {
+        return "unpack-" + S.vectorBitSize();
+    }
+
+    @Override
+    public long residentBytes() {
+        return prefill.residentBytes();
+    }
+
+    @Override
+    public void apply(float[] xp, float[] gs, float[] y, int tokens) {
+        if (tokens >= PREFILL_TOKENS) {
+            prefill.apply(xp, gs, y, tokens);
+            return;
+        }
+        int minTiles = (int) Math.max(1, (256L << 10) / ((long) TILE * in * tokens));
+        if (tokens == 1) {
+            // each thread quantizes the token itself: cheaper than pulling the caller's copy across cores
+            long id = CALLS.incrementAndGet();
+            Parallel.forRange(tiles, minTiles, (a, b) -> {
+                Scratch s = SCRATCH.get();
+                if (s.built != id) {
+                    s.ensure(1, 8 * words, chunks);
+                    quantize(xp, 0, s, 0);
+                    s.built = id;
+                }
+                for (int tile = a; tile < b; tile++) tileRows(tile, s, 0, gs, y, s);
+            });
+            return;
+        }
+        Scratch s = SCRATCH.get();
+        s.ensure(tokens, 8 * words, chunks);
+        s.built = 0;
+        for (int t = 0; t < tokens; t++) quantize(xp, t, s, t);
+        Parallel.forRange(tiles, minTiles, (a, b) -> {
+            Scratch mine = SCRATCH.get();
+            for (int tile = a; tile < b; tile++) {
+                for (int t = 0; t < tokens; t++) tileRows(tile, s, t, gs, y, mine);
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- activations
+
+    /** Token t of xp → s.xq[slot] (padded, ±255), s.dq[slot][chunk] scales and s.sq[slot][chunk] Σ xq. */
+    private void quantize(float[] xp, int t, Scratch s, int slot) {
+        int xo = t * in, qo = slot * 8 * words, co = slot * chunks;
+        short[] xq = s.xq;
+        java.util.Arrays.fill(xq, qo, qo + 8 * words, (short) 0);
+        for (int c = 0; c < chunks; c++) {
+            int lo = xo + chunkStart[c], n = chunkLen[c], j = 0;
+            FloatVector m = FloatVector.zero(SF);
+            for (; j + SF.length() <= n; j += SF.length()) m = m.max(FloatVector.fromArray(SF, xp, lo + j).abs());
+            float amax = m.reduceLanes(VectorOperators.MAX); // MAX is exact and order-free
+            for (; j < n; j++) amax = Math.max(amax, Math.abs(xp[lo + j]));
+            // below 1e-30 the chunk counts as zero (255/amax would overflow for the tiniest magnitudes)
+            float inv = amax > 1e-30f ? 255f / amax : 0f;
+            int p = qo + 8 * chunkWord[c], sum = 0;
+            for (j = 0; j < n; j++) {
+                int q = (int) Math.rint(xp[lo + j] * inv);
+                xq[p + j] = (short) q;
+                sum += q;
+            }
+            s.dq[co + c] = amax / 255f;
+            s.sq[co + c] = sum;
+        }
+    }
+
+    // ---------------------------------------------------------------- one tile, one token
+
+    /** y rows of one tile for token t, whose activations are in s; mine holds the calling thread's accumulators. */
+    private void tileRows(int tile, Scratch s, int t, float[] gs, float[] y, Scratch mine) {
+        float[] f = mine.f;
+        java.util.Arrays.fill(f, 0, TILE, 0f);
+        short[] acc = mine.acc;
+        int xo = t * 8 * words, co = t * chunks;
+        for (int c = 0; c < chunks; c++) {
+            dot1(tile, c, s.xq, xo + 8 * chunkWord[c], acc, 0);
+            int g = chunkGroup[c];
+            flush(acc, 0, (tile * groups + g) * TILE, s.dq[co + c], s.sq[co + c], f, 0);
+            if (mu != null && (c + 1 == chunks || chunkGroup[c + 1] != g)) {
+                addMu((tile * groups + g) * TILE, gs[t * groups + g], f, 0);
+            }
+        }
+        int r0 = tile * TILE;
+        System.arraycopy(f, 0, y, t * out + r0, Math.min(TILE, out - r0));
+    }
+
+    /** acc[ao..ao+TILE) = Σ q·xq (int16, wrapping) over chunk c for the rows of one tile. */
+    private void dot1(int tile, int c, short[] xq, int xo, short[] acc, int ao) {
+        if (SUB == 1) {
+            dot1Single(tile, c, xq, xo, acc, ao);
+            return;
+        }
+        if (SUB % 4 == 0) {
+            dot1Quad(tile, c, xq, xo, acc, ao);
+            return;
+        }
+        short[] cd = codes;
+        int w0 = (tile * words + chunkWord[c]) * TILE, nw = (chunkLen[c] + 7) >> 3;
+        // two sub-vectors per pass share the eight activation broadcasts of a word
+        for (int sv = 0; sv < SUB; sv += 2) {
+            ShortVector a = ShortVector.zero(S), b = a;
+            for (int w = 0; w < nw; w++) {
+                int o = w0 + w * TILE + sv * L;
+                IntVector v = ShortVector.fromArray(S, cd, o).reinterpretAsInts();
+                IntVector u = ShortVector.fromArray(S, cd, o + L).reinterpretAsInts();
+                int j = xo + 8 * w;
+                ShortVector x0 = ShortVector.broadcast(S, xq[j + 0]);
+                a = a.add(v.and(FIELDS).reinterpretAsShorts().mul(x0));
+                b = b.add(u.and(FIELDS).reinterpretAsShorts().mul(x0));
+                ShortVector x1 = ShortVector.broadcast(S, xq[j + 1]);
+                a = a.add(v.lanewise(VectorOperators.LSHR, 2).and(FIELDS).reinterpretAsShorts().mul(x1));
+                b = b.add(u.lanewise(VectorOperators.LSHR, 2).and(FIELDS).reinterpretAsShorts().mul(x1));
+                ShortVector x2 = ShortVector.broadcast(S, xq[j + 2]);
+                a = a.add(v.lanewise(VectorOperators.LSHR, 4).and(FIELDS).reinterpretAsShorts().mul(x2));
+                b = b.add(u.lanewise(VectorOperators.LSHR, 4).and(FIELDS).reinterpretAsShorts().mul(x2));
+                ShortVector x3 = ShortVector.broadcast(S, xq[j + 3]);
+                a = a.add(v.lanewise(VectorOperators.LSHR, 6).and(FIELDS).reinterpretAsShorts().mul(x3));
+                b = b.add(u.lanewise(VectorOperators.LSHR, 6).and(FIELDS).reinterpretAsShorts().mul(x3));
+                ShortVector x4 = ShortVector.broadcast(S, xq[j + 4]);
+                a = a.add(v.lanewise(VectorOperators.LSHR, 8).and(FIELDS).reinterpretAsShorts().mul(x4));
+                b = b.add(u.lanewise(VectorOperators.LSHR, 8).and(FIELDS).reinterpretAsShorts().mul(x4));
+                ShortVector x5 = ShortVector.broadcast(S, xq[j + 5]);
+                a = a.add(v.lanewise(VectorOperators.LSHR, 10).and(FIELDS).reinterpretAsShorts().mul(x5));
+                b = b.add(u.lanewise(VectorOperators.LSHR, 10).and(FIELDS).reinterpretAsShorts().mul(x5));
+                ShortVector x6 = ShortVector.broadcast(S, xq[j + 6]);
+                a = a.add(v.lanewise(VectorOperators.LSHR, 12).and(FIELDS).reinterpretAsShorts().mul(x6));
+                b = b.add(u.lanewise(VectorOperators.LSHR, 12).and(FIELDS).reinterpretAsShorts().mul(x6));
+                ShortVector x7 = ShortVector.broadcast(S, xq[j + 7]);
+                a = a.add(v.lanewise(VectorOperators.LSHR, 14).and(FIELDS).reinterpretAsShorts().mul(x7));
+                b = b.add(u.lanewise(VectorOperators.LSHR, 14).and(FIELDS).reinterpretAsShorts().mul(x7));
+            }
+            a.intoArray(acc, ao + sv * L);
+            b.intoArray(acc, ao + sv * L + L);
+        }
+    }
+
+    /** {@link #dot1} for four sub-vectors per tile (128-bit vectors): one broadcast per field serves all four. */
+    private void dot1Quad(int tile, int c, short[] xq, int xo, short[] acc, int ao) {
+        short[] cd = codes;
+        int w0 = (tile * words + chunkWord[c]) * TILE, nw = (chunkLen[c] + 7) >> 3;
+        for (int sv = 0; sv < SUB; sv += 4) {
+            ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int w = 0; w < nw; w++) {
+                int o = w0 + w * TILE + sv * L;
+                IntVector p = ShortVector.fromArray(S, cd, o).reinterpretAsInts();
+                IntVector q = ShortVector.fromArray(S, cd, o + L).reinterpretAsInts();
+                IntVector r = ShortVector.fromArray(S, cd, o + 2 * L).reinterpretAsInts();
+                IntVector s = ShortVector.fromArray(S, cd, o + 3 * L).reinterpretAsInts();
+                int j = xo + 8 * w;
+                ShortVector x0 = ShortVector.broadcast(S, xq[j + 0]);
+                a0 = a0.add(p.and(FIELDS).reinterpretAsShorts().mul(x0));
+                a1 = a1.add(q.and(FIELDS).reinterpretAsShorts().mul(x0));
+                a2 = a2.add(r.and(FIELDS).reinterpretAsShorts().mul(x0));
+                a3 = a3.add(s.and(FIELDS).reinterpretAsShorts().mul(x0));
+                ShortVector x1 = ShortVector.broadcast(S, xq[j + 1]);
+                a0 = a0.add(p.lanewise(VectorOperators.LSHR, 2).and(FIELDS).reinterpretAsShorts().mul(x1));
+                a1 = a1.add(q.lanewise(VectorOperators.LSHR, 2).and(FIELDS).reinterpretAsShorts().mul(x1));
+                a2 = a2.add(r.lanewise(VectorOperators.LSHR, 2).and(FIELDS).reinterpretAsShorts().mul(x1));
+                a3 = a3.add(s.lanewise(VectorOperators.LSHR, 2).and(FIELDS).reinterpretAsShorts().mul(x1));
+                ShortVector x2 = ShortVector.broadcast(S, xq[j + 2]);
+                a0 = a0.add(p.lanewise(VectorOperators.LSHR, 4).and(FIELDS).reinterpretAsShorts().mul(x2));
+                a1 = a1.add(q.lanewise(VectorOperators.LSHR, 4).and(FIELDS).reinterpretAsShorts().mul(x2));
+                a2 = a2.add(r.lanewise(VectorOperators.LSHR, 4).and(FIELDS).reinterpretAsShorts().mul(x2));
+                a3 = a3.add(s.lanewise(VectorOperators.LSHR, 4).and(FIELDS).reinterpretAsShorts().mul(x2));
+                ShortVector x3 = ShortVector.broadcast(S, xq[j + 3]);
+                a0 = a0.add(p.lanewise(VectorOperators.LSHR, 6).and(FIELDS).reinterpretAsShorts().mul(x3));
+                a1 = a1.add(q.lanewise(VectorOperators.LSHR, 6).and(FIELDS).reinterpretAsShorts().mul(x3));
+                a2 = a2.add(r.lanewise(VectorOperators.LSHR, 6).and(FIELDS).reinterpretAsShorts().mul(x3));
+                a3 = a3.add(s.lanewise(VectorOperators.LSHR, 6).and(FIELDS).reinterpretAsShorts().mul(x3));
+                ShortVector x4 = ShortVector.broadcast(S, xq[j + 4]);
+                a0 = a0.add(p.lanewise(VectorOperators.LSHR, 8).and(FIELDS).reinterpretAsShorts().mul(x4));
+                a1 = a1.add(q.lanewise(VectorOperators.LSHR, 8).and(FIELDS).reinterpretAsShorts().mul(x4));
+                a2 = a2.add(r.lanewise(VectorOperators.LSHR, 8).and(FIELDS).reinterpretAsShorts().mul(x4));
+                a3 = a3.add(s.lanewise(VectorOperators.LSHR, 8).and(FIELDS).reinterpretAsShorts().mul(x4));
+                ShortVector x5 = ShortVector.broadcast(S, xq[j + 5]);
+                a0 = a0.add(p.lanewise(VectorOperators.LSHR, 10).and(FIELDS).reinterpretAsShorts().mul(x5));
+                a1 = a1.add(q.lanewise(VectorOperators.LSHR, 10).and(FIELDS).reinterpretAsShorts().mul(x5));
+                a2 = a2.add(r.lanewise(VectorOperators.LSHR, 10).and(FIELDS).reinterpretAsShorts().mul(x5));
+                a3 = a3.add(s.lanewise(VectorOperators.LSHR, 10).and(FIELDS).reinterpretAsShorts().mul(x5));
+                ShortVector x6 = ShortVector.broadcast(S, xq[j + 6]);
+                a0 = a0.add(p.lanewise(VectorOperators.LSHR, 12).and(FIELDS).reinterpretAsShorts().mul(x6));
+                a1 = a1.add(q.lanewise(VectorOperators.LSHR, 12).and(FIELDS).reinterpretAsShorts().mul(x6));
+                a2 = a2.add(r.lanewise(VectorOperators.LSHR, 12).and(FIELDS).reinterpretAsShorts().mul(x6));
+                a3 = a3.add(s.lanewise(VectorOperators.LSHR, 12).and(FIELDS).reinterpretAsShorts().mul(x6));
+                ShortVector x7 = ShortVector.broadcast(S, xq[j + 7]);
+                a0 = a0.add(p.lanewise(VectorOperators.LSHR, 14).and(FIELDS).reinterpretAsShorts().mul(x7));
+                a1 = a1.add(q.lanewise(VectorOperators.LSHR, 14).and(FIELDS).reinterpretAsShorts().mul(x7));
+                a2 = a2.add(r.lanewise(VectorOperators.LSHR, 14).and(FIELDS).reinterpretAsShorts().mul(x7));
+                a3 = a3.add(s.lanewise(VectorOperators.LSHR, 14).and(FIELDS).reinterpretAsShorts().mul(x7));
+            }
+            a0.intoArray(acc, ao + sv * L);
+            a1.intoArray(acc, ao + sv * L + L);
+            a2.intoArray(acc, ao + sv * L + 2 * L);
+            a3.intoArray(acc, ao + sv * L + 3 * L);
+        }
+    }
+
+    /** {@link #dot1} where one vector spans the tile (512-bit and wider). */
+    private void dot1Single(int tile, int c, short[] xq, int xo, short[] acc, int ao) {
+        short[] cd = codes;
+        int w0 = (tile * words + chunkWord[c]) * TILE, nw = (chunkLen[c] + 7) >> 3;
+        ShortVector a = ShortVector.zero(S), b = a;
+        for (int w = 0; w < nw; w++) {
+            IntVector v = ShortVector.fromArray(S, cd, w0 + w * TILE).reinterpretAsInts();
+            int j = xo + 8 * w;
+            a = a.add(v.and(FIELDS).reinterpretAsShorts().mul(xq[j]));
+            b = b.add(v.lanewise(VectorOperators.LSHR, 2).and(FIELDS).reinterpretAsShorts().mul(xq[j + 1]));
+            a = a.add(v.lanewise(VectorOperators.LSHR, 4).and(FIELDS).reinterpretAsShorts().mul(xq[j + 2]));
+            b = b.add(v.lanewise(VectorOperators.LSHR, 6).and(FIELDS).reinterpretAsShorts().mul(xq[j + 3]));
+            a = a.add(v.lanewise(VectorOperators.LSHR, 8).and(FIELDS).reinterpretAsShorts().mul(xq[j + 4]));
+            b = b.add(v.lanewise(VectorOperators.LSHR, 10).and(FIELDS).reinterpretAsShorts().mul(xq[j + 5]));
+            a = a.add(v.lanewise(VectorOperators.LSHR, 12).and(FIELDS).reinterpretAsShorts().mul(xq[j + 6]));
+            b = b.add(v.lanewise(VectorOperators.LSHR, 14).and(FIELDS).reinterpretAsShorts().mul(xq[j + 7]));
+        }
+        a.add(b).intoArray(acc, ao);
+    }
+
+    // ---------------------------------------------------------------- flush into f32
+
+    /**
+     * f[fo..fo+TILE) += α·d·(acc − sq) for one tile and chunk, α f16 at alpha[po..]. The int16 difference is exact
+     * (see the class comment); it is widened to two int vectors, then to floats.
+     */
+    private void flush(short[] acc, int ao, int po, float d, int sq, float[] f, int fo) {
+        short sub = (short) sq;
+        for (int sv = 0; sv < SUB; sv++) {
+            int o = sv * L;
+            ShortVector a = ShortVector.fromArray(S, acc, ao + o).sub(sub);
+            ShortVector h = ShortVector.fromArray(S, alpha, po + o);
+            for (int part = 0; part < 2; part++) {
+                FloatVector v = (FloatVector) a.convertShape(VectorOperators.S2I, SI, part).convert(VectorOperators.I2F, 0);
+                FloatVector al = f16(h, part).mul(d);
+                int fi = fo + o + part * HALF;
+                v.fma(al, FloatVector.fromArray(SF, f, fi)).intoArray(f, fi);
+            }
+        }
+    }
+
+    /** f[fo..fo+TILE) += μ·gsum for one tile and group. */
+    private void addMu(int po, float gsum, float[] f, int fo) {
+        for (int sv = 0; sv < SUB; sv++) {
+            ShortVector h = ShortVector.fromArray(S, mu, po + sv * L);
+            for (int part = 0; part < 2; part++) {
+                int fi = fo + sv * L + part * HALF;
+                f16(h, part).fma(FloatVector.broadcast(SF, gsum), FloatVector.fromArray(SF, f, fi)).intoArray(f, fi);
+            }
+        }
+    }
+
+    /**
+     * Half `part` of L f16 values as floats: sign-extended to int and shifted left by 13, the magnitude bits sit
+     * where an f32's do (exponent rebased by 2^-112) and bits 28..31 copy the sign; keeping only bit 31 of those and
+     * multiplying by 2^112 gives the value, subnormals included.
+     */
+    static FloatVector f16(ShortVector h, int part) {
+        IntVector i = (IntVector) h.convertShape(VectorOperators.S2I, SI, part);
+        return i.lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
+    }
+
+    /** Per-thread buffers (quantized activations, scales, accumulators), grown on demand. */
+    private static final class Scratch {
+        short[] xq = new short[0], acc = new short[TILE];
+        float[] dq = new float[0], f = new float[TILE];
+        int[] sq = new int[0];
+        /** The single-token call whose activations xq holds (0: none). */
+        long built;
+
+        void ensure(int tokens, int paddedCols, int chunks) {
+            if (xq.length < tokens * paddedCols) xq = new short[tokens * paddedCols];
+            if (dq.length < tokens * chunks) {
+                dq = new float[tokens * chunks];
+                sq = new int[tokens * chunks];
+            }
+        }
+    }
+}
