@@ -3,6 +3,7 @@ package dev.tern.bench;
 import dev.tern.format.TernaryMatrix;
 import dev.tern.kernels.Bf16Linear;
 import dev.tern.kernels.DenseF32Linear;
+import dev.tern.kernels.KernelKind;
 import dev.tern.kernels.LinearOp;
 import dev.tern.kernels.TernaryLinear;
 import dev.tern.util.Parallel;
@@ -10,9 +11,9 @@ import java.util.Arrays;
 import java.util.Random;
 
 /**
- * Interleaved timing of f32, bf16 and ternary layers (digit-sliced with int8 and with f32 activations, 2-bit planes;
- * plus the 5-trit lookup-table layout with -Dtern.bench.lut=true) in one process; prints ms, GB/s of weights, and
- * speed-ups over f32 and bf16. Args: shapes as tokens,in,out (default TinyLlama MLP, 1 and 128 tokens).
+ * Interleaved timing of f32, bf16 and every ternary kernel that fits this JVM's vectors, in one process; prints ms,
+ * GB/s of weights, and speed-ups over f32 and bf16. Args: shapes as tokens,in,out (default TinyLlama MLP, 1 and 128
+ * tokens).
  */
 public final class LinearBench {
     public static void main(String[] args) {
@@ -50,10 +51,8 @@ public final class LinearBench {
         for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian() * 0.02f;
         TernaryMatrix tm = randomTernary(out, in, r);
         var list = new java.util.ArrayList<LinearOp>(java.util.List.of(new DenseF32Linear(w, out, in),
-                new Bf16Linear(Bf16Linear.toBf16(w), out, in), new TernaryLinear(tm, TernaryLinear.Layout.LUT3),
-                new TernaryLinear(tm, TernaryLinear.Layout.SLICED, true), new TernaryLinear(tm, TernaryLinear.Layout.SLICED, false),
-                new TernaryLinear(tm, TernaryLinear.Layout.PLANES2)));
-        if (Boolean.getBoolean("tern.bench.lut")) list.add(new TernaryLinear(tm, TernaryLinear.Layout.BASE3));
+                new Bf16Linear(Bf16Linear.toBf16(w), out, in)));
+        for (KernelKind k : KernelKind.values()) if (k.fitsThisJvm()) list.add(new TernaryLinear(tm, k));
         LinearOp[] ops = list.toArray(new LinearOp[0]);
         w = null;
         float[] x = new float[tokens * in], y = new float[tokens * out];

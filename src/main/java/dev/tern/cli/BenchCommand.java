@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tern.TernException;
 import dev.tern.bench.MatmulComparison;
 import dev.tern.bench.ModelBench;
+import dev.tern.kernels.KernelSelector;
 import dev.tern.model.Architectures;
 import dev.tern.model.LlamaModel;
 import dev.tern.model.LoadedModel;
@@ -19,11 +20,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** `tern bench`: prefill/decode throughput of real or synthetic models, several formats alternately in one process. */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = BenchQuantizeCommand.class,
-        description = "Prefill (128-token prompt) and decode (256 tokens) throughput; formats or models run alternately in one process.")
+        description = "Prefill (64-token prompt) and decode (64 tokens) throughput; formats or models run alternately in one process.")
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--synthetic", paramLabel = "ARCH", description = "Seeded random-weight model with the shapes of: ${COMPLETION-CANDIDATES}",
             completionCandidates = ArchNames.class)
@@ -39,11 +41,13 @@ final class BenchCommand implements Callable<Integer> {
             description = "Synthetic formats to compare: f32, bf16, ternary, ptqtp (default: all that fit in memory).")
     List<String> formats;
 
-    @Option(names = "--prompt", defaultValue = "128", description = "Prompt tokens for prefill (default ${DEFAULT-VALUE}).")
+    @Option(names = "--prompt", defaultValue = "64", description = "Prompt tokens for prefill (default ${DEFAULT-VALUE}).")
     int promptTokens;
 
-    @Option(names = "--decode", defaultValue = "256", description = "Tokens to decode (default ${DEFAULT-VALUE}).")
+    @Option(names = "--decode", defaultValue = "64", description = "Tokens to decode (default ${DEFAULT-VALUE}).")
     int decodeTokens;
+
+    @Mixin KernelOptions kernels;
 
     @Option(names = "--rounds", defaultValue = "2", description = "Alternating rounds; the best of them is reported (default ${DEFAULT-VALUE}).")
     int rounds;
@@ -69,17 +73,32 @@ final class BenchCommand implements Callable<Integer> {
         if (promptTokens < 1 || decodeTokens < 1 || rounds < 1) throw new TernException("--prompt, --decode and --rounds must be >= 1");
         Map<String, LlamaModel> models = new LinkedHashMap<>();
         ModelConfig cfg;
+        String kernelUsed = null;
+        java.util.function.Consumer<String> log = s -> System.err.println("tern: " + s);
         if (synthetic != null) {
             cfg = Architectures.get(synthetic);
-            for (String f : chooseFormats(cfg)) {
+            List<String> fmts = chooseFormats(cfg);
+            KernelSelector.Choice choice = null;
+            if (fmts.contains("ternary") || fmts.contains("ptqtp")) {
+                choice = KernelSelector.choose(kernels.config(), SyntheticModel.ternaryShapes(cfg), log);
+                kernelUsed = choice.describe();
+                System.err.println("tern: ternary kernel " + kernelUsed);
+            }
+            for (String f : fmts) {
                 System.err.printf("tern: building %s %s (seeded random weights) ...%n", synthetic, f);
-                models.put(f, SyntheticModel.build(cfg, seed, SyntheticModel.Format.valueOf(f.toUpperCase(Locale.ROOT))));
+                models.put(f, SyntheticModel.build(cfg, seed, SyntheticModel.Format.valueOf(f.toUpperCase(Locale.ROOT)),
+                        choice == null ? null : choice.kind()));
             }
         } else {
-            LoadedModel a = ModelLoader.load(model, ModelLoader.FloatFormat.F32);
+            LoadedModel a = ModelLoader.load(model, ModelLoader.FloatFormat.F32, kernels.config(), log);
+            System.err.println("tern: model " + a.source());
             cfg = a.config();
             models.put("A", a.model());
-            if (vs != null) models.put("B", ModelLoader.load(vs, ModelLoader.FloatFormat.F32).model());
+            if (vs != null) {
+                LoadedModel b = ModelLoader.load(vs, ModelLoader.FloatFormat.F32, kernels.config(), log);
+                System.err.println("tern: vs " + b.source());
+                models.put("B", b.model());
+            }
         }
         if (promptTokens + decodeTokens > cfg.maxPositions()) {
             throw new TernException("--prompt + --decode exceeds the model context of " + cfg.maxPositions());
@@ -91,6 +110,14 @@ final class BenchCommand implements Callable<Integer> {
         ObjectNode out = om.createObjectNode();
         out.put("model", synthetic != null ? synthetic : model);
         out.put("threads", Parallel.threads());
+        out.put("cpu", KernelSelector.cpuModel());
+        out.put("cpu_flags", KernelSelector.cpuVectorFlags());
+        out.put("vector_bits", jdk.incubator.vector.ShortVector.SPECIES_PREFERRED.vectorBitSize());
+        out.put("jvm_vector_flags", KernelSelector.jvmVectorFlags());
+        if (kernelUsed != null) out.put("kernel", kernelUsed);
+        System.out.printf("cpu: %s; flags: %s; %d-bit vectors %s%n", KernelSelector.cpuModel(), KernelSelector.cpuVectorFlags(),
+                jdk.incubator.vector.ShortVector.SPECIES_PREFERRED.vectorBitSize(), KernelSelector.jvmVectorFlags());
+        if (kernelUsed != null) System.out.println("ternary kernel: " + kernelUsed);
         System.out.printf("%-10s %12s %12s %14s %10s%n", "format", "prefill t/s", "decode t/s", "weight bytes", "bits/w");
         for (ModelBench.Result r : res.values()) {
             System.out.printf("%-10s %12.1f %12.2f %14d %10.3f%n", label(r.name()), r.prefillTps(), r.decodeTps(), r.weightBytes(), r.bitsPerLinearWeight());

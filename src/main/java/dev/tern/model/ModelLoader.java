@@ -5,12 +5,15 @@ import dev.tern.format.QuantizedMatrix;
 import dev.tern.format.TernCheckpoint;
 import dev.tern.io.ModelDir;
 import dev.tern.io.TensorSource;
+import dev.tern.kernels.KernelConfig;
+import dev.tern.kernels.KernelSelector;
 import dev.tern.tokenizer.HfTokenizer;
 import dev.tern.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /** Loads any model Tern accepts — a Hugging Face folder or repo id, a llama2.c checkpoint, a Tern checkpoint. */
 public final class ModelLoader {
@@ -37,15 +40,24 @@ public final class ModelLoader {
         return load(resolve(model), format);
     }
 
+    public static LoadedModel load(String model, FloatFormat format, KernelConfig kernels, Consumer<String> log) {
+        return load(resolve(model), format, kernels, log);
+    }
+
     /** A local folder as given, or a Hugging Face repo id resolved through the local cache (downloading if needed). */
     public static Path resolve(String model) {
         return dev.tern.io.HfHub.fromEnvironment().resolve(model);
     }
 
+    /** Packed layers run by the kernel the probe picks (cached per machine); its lines go nowhere. */
     public static LoadedModel load(Path dir, FloatFormat format) {
+        return load(dir, format, KernelConfig.auto(), s -> { });
+    }
+
+    public static LoadedModel load(Path dir, FloatFormat format, KernelConfig kernels, Consumer<String> log) {
         if (!Files.exists(dir)) throw new TernException("model folder not found: " + dir);
         if (!Files.isDirectory(dir)) throw new TernException("not a folder: " + dir + " (give the model's folder)");
-        if (TernCheckpoint.isCheckpoint(dir)) return loadCheckpoint(dir, format);
+        if (TernCheckpoint.isCheckpoint(dir)) return loadCheckpoint(dir, format, kernels, log);
         ModelDir md = ModelDir.open(dir);
         ModelConfig config = md.config();
         checkMemory(config, format == FloatFormat.F32 ? 4 : 2, Runtime.getRuntime().maxMemory());
@@ -81,16 +93,19 @@ public final class ModelLoader {
                 need / 1073741824.0, bytesPerWeight == 4 ? "f32" : "bf16", maxHeap / 1073741824.0, hint));
     }
 
-    private static LoadedModel loadCheckpoint(Path dir, FloatFormat format) {
+    private static LoadedModel loadCheckpoint(Path dir, FloatFormat format, KernelConfig kernels, Consumer<String> log) {
         ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
         TernCheckpoint.Contents cp = TernCheckpoint.read(dir);
         LlamaModel m;
+        Map<String, QuantizedMatrix> layers = cp.layers();
+        KernelSelector.Choice kernel = KernelSelector.choose(kernels, LinearFactory.ternaryShapes(layers.values()), log);
         try (TensorSource src = cp.file()) {
-            Map<String, QuantizedMatrix> layers = cp.layers();
-            m = WeightsLoader.load(config, src, format.factory(), p -> layers.containsKey(p) ? LinearFactory.quantized(layers.get(p)) : null);
+            m = WeightsLoader.load(config, src, format.factory(),
+                    p -> layers.containsKey(p) ? LinearFactory.quantized(layers.get(p), kernel.kind()) : null);
         }
         String method = cp.metadata().getOrDefault("tern.method", "?");
-        return new LoadedModel(m, tokenizer(dir, config), dir, dir + " (tern checkpoint, " + method + ")");
+        return new LoadedModel(m, tokenizer(dir, config), dir,
+                dir + " (tern checkpoint, " + method + "; kernel " + kernel.describe() + ")");
     }
 
     /** tokenizer.json (+ tokenizer_config.json) when present, else a llama2.c tokenizer file in the folder. */

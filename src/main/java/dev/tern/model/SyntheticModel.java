@@ -15,16 +15,26 @@ public final class SyntheticModel {
 
     private SyntheticModel() {}
 
+    /** The (in, groupSize) shapes of a synthetic model's ternary layers, for the kernel probe. */
+    public static java.util.List<int[]> ternaryShapes(ModelConfig c) {
+        return java.util.List.of(new int[] {c.hiddenSize(), 128}, new int[] {c.qDim(), 128}, new int[] {c.intermediateSize(), 128});
+    }
+
     public static LlamaModel build(ModelConfig c, long seed, Format format) {
+        return build(c, seed, format, dev.tern.kernels.KernelKind.UNPACK);
+    }
+
+    /** kernel runs the packed layers of TERNARY and PTQTP models. */
+    public static LlamaModel build(ModelConfig c, long seed, Format format, dev.tern.kernels.KernelKind kernel) {
         int h = c.hiddenSize(), m = c.intermediateSize();
         float[] emb = uniform(seed, -1, (long) c.vocabSize() * h, 0.05f);
         LayerWeights[] layers = new LayerWeights[c.numLayers()];
         for (int l = 0; l < layers.length; l++) {
             long s = seed * 1_000_003L + l * 16L;
             layers[l] = new LayerWeights(ones(h),
-                    linear(s, c.qDim(), h, format), linear(s + 1, c.kvDim(), h, format), linear(s + 2, c.kvDim(), h, format),
-                    linear(s + 3, h, c.qDim(), format), null, null, null, null, null, ones(h),
-                    linear(s + 4, m, h, format), linear(s + 5, m, h, format), linear(s + 6, h, m, format));
+                    linear(s, c.qDim(), h, format, kernel), linear(s + 1, c.kvDim(), h, format, kernel), linear(s + 2, c.kvDim(), h, format, kernel),
+                    linear(s + 3, h, c.qDim(), format, kernel), null, null, null, null, null, ones(h),
+                    linear(s + 4, m, h, format, kernel), linear(s + 5, m, h, format, kernel), linear(s + 6, h, m, format, kernel));
         }
         // The head stays 16-bit for ternary models (METHOD.md §3); f32 models keep an f32 head.
         LinearFactory headFactory = format == Format.F32 ? LinearFactory.F32 : LinearFactory.BF16;
@@ -33,15 +43,15 @@ public final class SyntheticModel {
         return new LlamaModel(c, emb, layers, ones(h), head);
     }
 
-    private static LinearOp linear(long seed, int out, int in, Format format) {
+    private static LinearOp linear(long seed, int out, int in, Format format, dev.tern.kernels.KernelKind kernel) {
         return switch (format) {
             case F32 -> LinearFactory.F32.create(uniform(seed, 0, (long) out * in, 0.05f), out, in);
             case BF16 -> LinearFactory.BF16.create(uniform(seed, 0, (long) out * in, 0.05f), out, in);
-            case TERNARY -> LinearFactory.quantized(randomTernary(seed, out, in, 128));
+            case TERNARY -> LinearFactory.quantized(randomTernary(seed, out, in, 128), kernel);
             case PTQTP -> {
                 TernaryMatrix a = randomTernary(seed, out, in, 128), b = randomTernary(seed + 99991, out, in, 128);
                 yield LinearFactory.quantized(new dev.tern.format.TritPlaneMatrix(out, in, 128, a.codes(), b.codes(), a.alpha(),
-                        b.alpha(), a.perm()));
+                        b.alpha(), a.perm()), kernel);
             }
         };
     }

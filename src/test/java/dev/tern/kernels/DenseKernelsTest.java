@@ -4,8 +4,10 @@ import static dev.tern.kernels.KernelTestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.Random;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+@Tag("kernels")
 class DenseKernelsTest {
     static final int[][] SHAPES = { // out, in
         {1, 1}, {1, 37}, {5, 1}, {33, 17}, {32, 64}, {64, 130}, {97, 255}, {31, 129}, {200, 300}, {70, 1000}

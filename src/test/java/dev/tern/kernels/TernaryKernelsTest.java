@@ -6,16 +6,29 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.tern.format.TernaryMatrix;
 import dev.tern.format.TritPlaneMatrix;
 import java.util.Random;
+import jdk.incubator.vector.ShortVector;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+/**
+ * Every ternary kernel against the plain dequantize-then-multiply reference (and the integer kernels against an
+ * exact scalar model of their own arithmetic), for decode and prefill token counts, odd row, column and group
+ * counts, with and without a permutation. Run natively and again under -XX:UseAVX=2 and -XX:MaxVectorSize=16 by
+ * the build (tag "kernels"), so each vector width's code is checked on every machine.
+ */
+@Tag("kernels")
 class TernaryKernelsTest {
     static final int[][] SHAPES = { // out, in, groupSize
         {1, 1, 128}, {1, 7, 128}, {3, 5, 128}, {17, 130, 128}, {33, 128, 128}, {40, 259, 128}, {65, 300, 64},
-        {9, 103, 7}, {70, 1000, 128}, {5, 23, 5},
-        // sliced layout: several 640-column superblocks, odd/even chunk counts, remainders, other multiples of 32
-        {19, 2048, 128}, {6, 1280, 128}, {5, 1930, 128}, {3, 641, 128}, {4, 960, 32}, {3, 700, 256}, {2, 330, 96}
+        {9, 103, 7}, {70, 1000, 128}, {5, 23, 5}, {19, 2048, 128}, {6, 1280, 128}, {5, 1930, 128}, {3, 641, 128},
+        {4, 960, 32}, {3, 700, 256}, {2, 330, 96}, {37, 515, 200}
     };
     static final int[] TOKENS = {1, 2, 3, 4, 7, 17, 64};
+
+    /** LUT3 is tested everywhere; where its 512-bit vectors do not fit it runs in the Java fallback, so smaller. */
+    static boolean slow(KernelKind k) {
+        return !k.fitsThisJvm();
+    }
 
     /** |W| bound |α| + |μ| per element, in original column order, for the error yardstick. */
     static float[] ternaryAbs(TernaryMatrix m) {
@@ -39,166 +52,113 @@ class TernaryKernelsTest {
     }
 
     @Test
-    void base3RoundTrip() {
-        Random r = new Random(1);
+    void packingsRoundTrip() {
+        Random r = new Random(15);
         for (int[] s : SHAPES) {
             byte[] c = trits(r, s[0] * s[1]);
-            byte[] p = TernaryPacking.packBase3(c, s[0], s[1], s[2]);
-            assertEquals(s[0] * TernaryPacking.base3RowBytes(s[1], s[2]), p.length);
-            assertArrayEquals(c, TernaryPacking.unpackBase3(p, s[0], s[1], s[2]));
-        }
-        // all 243 patterns of one byte
-        byte[] all = new byte[243 * 5];
-        for (int v = 0; v < 243; v++) for (int k = 0, q = v; k < 5; k++, q /= 3) all[v * 5 + k] = (byte) (q % 3 - 1);
-        byte[] p = TernaryPacking.packBase3(all, 243, 5, 5);
-        for (int v = 0; v < 243; v++) assertEquals(v, p[v] & 0xff);
-        assertArrayEquals(all, TernaryPacking.unpackBase3(p, 243, 5, 5));
-    }
-
-    @Test
-    void lut3RoundTrip() {
-        Random r = new Random(15);
-        for (int[] s : new int[][] {{1, 1, 128}, {33, 130, 128}, {40, 259, 128}, {65, 300, 64}, {9, 103, 7}, {5, 23, 5},
-            {3, 2048, 128}, {2, 5632, 128}, {31, 9, 3}}) {
-            byte[] c = trits(r, s[0] * s[1]);
-            short[] p = TernaryPacking.packLut3(c, s[0], s[1], s[2]);
-            assertEquals(TernaryPacking.lut3Tiles(s[0]) * 32 * TernaryPacking.lut3Words(s[1], s[2]), p.length);
-            assertArrayEquals(c, TernaryPacking.unpackLut3(p, s[0], s[1], s[2]));
+            for (int tile : new int[] {32, 64}) {
+                assertArrayEquals(c, TernaryPacking.unpackUnpack(TernaryPacking.packUnpack(c, s[0], s[1], s[2], tile), s[0], s[1], s[2], tile));
+            }
+            if (s[2] <= 128) {
+                short[] p = TernaryPacking.packLut3(c, s[0], s[1], s[2]);
+                assertEquals(TernaryPacking.lut3Tiles(s[0]) * 32 * TernaryPacking.lut3Words(s[1], s[2]), p.length);
+                assertArrayEquals(c, TernaryPacking.unpackLut3(p, s[0], s[1], s[2]));
+            }
         }
         // 128-column groups take 43 triples each, so 2048 columns are 16·43 = 688 triples in 230 words
         assertEquals(230, TernaryPacking.lut3Words(2048, 128));
+        // UNPACK chunks: at most 128 columns, never across a group; 700 columns in groups of 256 = 128+128, 128+128, 128+60
+        TernaryPacking.Chunks ch = TernaryPacking.unpackChunks(700, 256);
+        assertArrayEquals(new int[] {0, 128, 256, 384, 512, 640}, ch.start());
+        assertArrayEquals(new int[] {128, 128, 128, 128, 128, 60}, ch.len());
+        assertArrayEquals(new int[] {0, 0, 1, 1, 2, 2}, ch.group());
+        assertEquals(16 * 5 + 8, ch.words());
+    }
+
+    @Test
+    void rejectsNonTernary() {
+        assertThrows(IllegalArgumentException.class, () -> TernaryPacking.packLut3(new byte[] {2}, 1, 1, 128));
+        assertThrows(IllegalArgumentException.class, () -> TernaryPacking.packUnpack(new byte[] {-2}, 1, 1, 128, 32));
     }
 
     /**
-     * LUT3 against a scalar model of the same arithmetic: activations rounded (to nearest, ties to even) to ±255 per
-     * group, exact integer dot
-     * products, then α·d·Σ + μ·Σx in double. Only float rounding of the flush may differ.
+     * The integer kernels against a scalar model of their arithmetic: activations rounded (to nearest, ties to
+     * even) to ±255 per chunk of at most 128 columns, exact integer dot products, then α·d·Σ + μ·Σx in double. Only
+     * float rounding of the flush may differ.
      */
     @Test
-    void lut3MatchesIntegerReference() {
+    void integerKernelsMatchIntegerReference() {
         Random r = new Random(16);
-        // 600 rows = 19 tiles in one chunk: the decode kernel's tile pairs and an odd tile. 1024 x 8192 = 32 tiles
-        // in several chunks, so with two threads each builds its own tables (decode) and pairs run in each chunk.
-        for (int[] s : new int[][] {{70, 1000, 128}, {33, 2048, 128}, {40, 259, 64}, {9, 103, 7}, {600, 400, 128},
-            {1024, 8192, 128}, {40, 100, 3}}) {
-            TernaryMatrix m = ternary(r, s[0], s[1], s[2], true);
-            TernaryLinear op = new TernaryLinear(m, TernaryLinear.Layout.LUT3);
-            // 70 tokens cross the 64-token block of the multi-token path
-            int[] tokens = s[1] > 4096 ? new int[] {1, 2, 1} : new int[] {1, 5, 40, Lut3Kernel.TOKEN_BLOCK + 6};
-            for (int t : tokens) {
-                float[] x = gaussian(r, t * s[1], 1f), y = new float[t * s[0]];
-                op.apply(x, y, t);
-                float[] xp = TernaryLinear.permute(x, t, s[1], m.perm());
-                for (int tok = 0; tok < t; tok++) {
-                    for (int row = 0; row < s[0]; row++) {
-                        double sum = 0, mag = 0;
-                        for (int g = 0; g < m.groups(); g++) {
-                            int lo = g * s[2], hi = Math.min(s[1], lo + s[2]);
-                            float amax = 0f;
-                            for (int j = lo; j < hi; j++) amax = Math.max(amax, Math.abs(xp[tok * s[1] + j]));
-                            float inv = amax > 1e-30f ? 255f / amax : 0f;
-                            long dot = 0;
-                            double gsum = 0;
-                            for (int j = lo; j < hi; j++) {
-                                dot += m.codes()[row * s[1] + j] * (long) Math.rint(xp[tok * s[1] + j] * inv);
-                                gsum += xp[tok * s[1] + j];
+        for (KernelKind kind : new KernelKind[] {KernelKind.UNPACK, KernelKind.LUT3_512}) {
+            // 600 rows = 19 tiles; 1024 x 8192 spans several parallel chunks, so each thread quantizes on its own
+            int[][] shapes = slow(kind) ? new int[][] {{70, 1000, 128}, {40, 259, 64}, {9, 103, 7}, {40, 100, 3}}
+                    : new int[][] {{70, 1000, 128}, {33, 2048, 128}, {40, 259, 64}, {9, 103, 7}, {600, 400, 128},
+                        {1024, 8192, 128}, {40, 100, 3}, {300, 700, 256}, {50, 1000, 200}};
+            for (int[] s : shapes) {
+                if (!kind.supports(s[2])) continue;
+                TernaryMatrix m = ternary(r, s[0], s[1], s[2], true);
+                TernaryLinear op = new TernaryLinear(m, kind);
+                int[] tokens = kind == KernelKind.UNPACK ? new int[] {1, 2, 3} : s[1] > 4096 || slow(kind) ? new int[] {1, 2} : new int[] {1, 5, 70};
+                for (int t : tokens) {
+                    float[] x = gaussian(r, t * s[1], 1f), y = new float[t * s[0]];
+                    op.apply(x, y, t);
+                    float[] xp = TernaryLinear.permute(x, t, s[1], m.perm());
+                    TernaryPacking.Chunks ch = TernaryPacking.unpackChunks(s[1], s[2]);
+                    for (int tok = 0; tok < t; tok++) {
+                        for (int row = 0; row < s[0]; row++) {
+                            double sum = 0, mag = 0;
+                            for (int c = 0; c < ch.start().length; c++) {
+                                int lo = ch.start()[c], hi = lo + ch.len()[c];
+                                float amax = 0f;
+                                for (int j = lo; j < hi; j++) amax = Math.max(amax, Math.abs(xp[tok * s[1] + j]));
+                                float inv = amax > 1e-30f ? 255f / amax : 0f;
+                                long dot = 0;
+                                for (int j = lo; j < hi; j++) dot += m.codes()[row * s[1] + j] * (long) Math.rint(xp[tok * s[1] + j] * inv);
+                                double a = m.alpha()[row * m.groups() + ch.group()[c]] * (double) (amax / 255f) * dot;
+                                sum += a;
+                                mag += Math.abs(a);
                             }
-                            double a = m.alpha()[row * m.groups() + g] * (double) (amax / 255f) * dot;
-                            double mu = m.mu()[row * m.groups() + g] * (double) (float) gsum;
-                            sum += a + mu;
-                            mag += Math.abs(a) + Math.abs(mu);
+                            for (int g = 0; g < m.groups(); g++) {
+                                double gsum = 0;
+                                for (int j = g * s[2]; j < Math.min(s[1], (g + 1) * s[2]); j++) gsum += xp[tok * s[1] + j];
+                                double mu = m.mu()[row * m.groups() + g] * (double) (float) gsum;
+                                sum += mu;
+                                mag += Math.abs(mu);
+                            }
+                            assertEquals(sum, y[tok * s[0] + row], 1e-5 * mag + 1e-30,
+                                    kind + " " + s[0] + "x" + s[1] + "/" + s[2] + " t=" + tok + " row " + row);
                         }
-                        assertEquals(sum, y[tok * s[0] + row], 1e-5 * mag + 1e-30, s[0] + "x" + s[1] + " t=" + tok + " row " + row);
                     }
                 }
             }
         }
     }
 
+    /**
+     * UNPACK and LUT3 do the same integer arithmetic and flush in the same order, so for one token they agree bit
+     * for bit: the kernel the probe picks does not change what a model decodes.
+     */
     @Test
-    void slicedRoundTrip() {
-        Random r = new Random(12);
-        for (int[] s : SHAPES) {
-            byte[] c = trits(r, s[0] * s[1]);
-            byte[] p = TernaryPacking.packSliced(c, s[0], s[1]);
-            assertEquals(s[0] * TernaryPacking.slicedRowBytes(s[1]), p.length);
-            assertArrayEquals(c, TernaryPacking.unpackSliced(p, s[0], s[1]));
-        }
-    }
-
-    @Test
-    void slicedDigitsOfEveryByte() {
-        // the kernel's compare thresholds on (q * 3^i mod 256): < 86 means digit 0, >= 171 means digit 2
-        for (int v = 0; v < 243; v++) {
-            int q = TernaryPacking.slicedByte(v);
-            assertTrue(q < 256);
-            for (int i = 0, p = 81; i < 5; i++, p /= 3) {
-                int digit = v / p % 3, m = (q * new int[] {1, 3, 9, 27, 81}[i]) & 0xff;
-                assertEquals(digit, TernaryPacking.slicedDigit(q, i), "v=" + v + " i=" + i);
-                assertEquals(digit == 0, m < 86, "v=" + v + " i=" + i);
-                assertEquals(digit == 2, m >= 171, "v=" + v + " i=" + i);
+    void unpackAndLut3AgreeBitForBit() {
+        Random r = new Random(17);
+        for (int[] s : new int[][] {{70, 1000, 128}, {33, 2048, 128}, {40, 259, 64}, {9, 103, 7}, {65, 300, 128}}) {
+            TernaryMatrix m = ternary(r, s[0], s[1], s[2], true);
+            TernaryLinear a = new TernaryLinear(m, KernelKind.UNPACK), b = new TernaryLinear(m, KernelKind.LUT3_512);
+            for (int t : new int[] {1, 2}) {
+                float[] x = gaussian(r, t * s[1], 1f), ya = new float[t * s[0]], yb = new float[t * s[0]];
+                a.apply(x, ya, t);
+                b.apply(x, yb, t);
+                assertArrayEquals(yb, ya, s[0] + "x" + s[1] + "/" + s[2] + " t=" + t);
             }
         }
     }
 
-    @Test
-    void bitTransposeMatchesScalarReference() {
-        Random r = new Random(13);
-        for (int rep = 0; rep < 50; rep++) {
-            long[] a = new long[40];
-            for (int i = 0; i < a.length; i++) a[i] = r.nextLong();
-            long[] b = a.clone(), c = a.clone();
-            SlicedKernel.transpose32x2(a, 5);
-            SlicedKernel.transpose32x2Ref(b, 5);
-            assertArrayEquals(b, a);
-            for (int i = 0; i < 32; i++)
-                for (int j = 0; j < 32; j++)
-                    for (int h = 0; h < 64; h += 32) assertEquals((c[5 + i] >>> (j + h)) & 1, (a[5 + j] >>> (i + h)) & 1);
-        }
-    }
-
-    @Test
-    void vectorF16ConversionMatchesScalar() {
-        short[] h = new short[16];
-        for (int base = 0; base < 65536; base += 16) {
-            boolean finite = true;
-            for (int i = 0; i < 16; i++) {
-                h[i] = (short) (base + i);
-                finite &= ((base + i) & 0x7c00) != 0x7c00;
-            }
-            if (!finite) continue;
-            float[] v = new float[16], w = new float[16];
-            SlicedKernel.f16x16(h, 0).intoArray(v, 0);
-            Lut3Kernel.f16ToFloats(h, 0, w, 0);
-            for (int i = 0; i < 16; i++) {
-                assertEquals(Float.floatToIntBits(Float.float16ToFloat(h[i])), Float.floatToIntBits(v[i]), "f16 " + (base + i));
-                assertEquals(Float.floatToIntBits(Float.float16ToFloat(h[i])), Float.floatToIntBits(w[i]), "lut3 f16 " + (base + i));
-            }
-        }
-    }
-
-    @Test
-    void planesRoundTrip() {
-        Random r = new Random(2);
-        for (int[] s : SHAPES) {
-            byte[] c = trits(r, s[0] * s[1]);
-            assertArrayEquals(c, TernaryPacking.unpackPlanes(TernaryPacking.packPlanes(c, s[0], s[1], s[2]), s[0], s[1], s[2]));
-        }
-    }
-
-    @Test
-    void rejectsNonTernary() {
-        assertThrows(IllegalArgumentException.class, () -> TernaryPacking.packBase3(new byte[] {2}, 1, 1, 128));
-        assertThrows(IllegalArgumentException.class, () -> TernaryPacking.packPlanes(new byte[] {-2}, 1, 1, 128));
-        assertThrows(IllegalArgumentException.class, () -> TernaryPacking.packSliced(new byte[] {3}, 1, 1));
-    }
-
-    /** Activation mode of a kernel under test: f32 activations must match to float rounding, int8 to int8 rounding. */
-    enum Act { F32, INT8 }
+    /** Activation mode of a kernel under test: f32 activations must match to float rounding, integer ones to their rounding. */
+    enum Act { F32, INT }
 
     /**
-     * f32: within 2e-5 of Σ|w||x| per element. int8: 1e-2 of Σ|w||x| per element, and 1e-2 of ‖ref‖ overall when
-     * there are enough outputs for the norm to be a meaningful yardstick (a handful of outputs can all be near 0).
+     * f32: within 2e-5 of Σ|w||x| per element. Integer activations: 1e-2 of Σ|w||x| per element, and 1e-2 of ‖ref‖
+     * overall when there are enough outputs for the norm to be a meaningful yardstick.
      */
     static void check(String what, Act act, float[] ref, float[] y, float[] scale) {
         if (act == Act.F32) {
@@ -215,27 +175,28 @@ class TernaryKernelsTest {
         assertTrue(Math.sqrt(num) <= 1e-2 * Math.sqrt(den), what + ": relative error " + Math.sqrt(num / den));
     }
 
+    /** Activations the kernel uses for t tokens: UNPACK switches to the exact f32 GEMM from PREFILL_TOKENS on. */
+    static Act act(KernelKind k, int tokens) {
+        return k == KernelKind.FLOAT || k == KernelKind.UNPACK && tokens >= UnpackKernel.PREFILL_TOKENS ? Act.F32 : Act.INT;
+    }
+
     @Test
-    void ternaryMatchesDequantizedReference() {
+    void everyKernelMatchesDequantizedReference() {
         Random r = new Random(3);
-        for (TernaryLinear.Layout layout : TernaryLinear.Layout.values()) {
-            for (Act act : Act.values()) {
-                boolean lut3 = layout == TernaryLinear.Layout.LUT3;
-                if (act == Act.INT8 ? layout != TernaryLinear.Layout.SLICED && !lut3 : lut3) continue;
-                for (int[] s : SHAPES) {
-                    if (layout == TernaryLinear.Layout.SLICED && !SlicedKernel.supports(s[2])) continue;
-                    if (lut3 && !Lut3Kernel.supports(s[2])) continue;
-                    for (boolean permute : new boolean[] {false, true}) {
-                        TernaryMatrix m = ternary(r, s[0], s[1], s[2], permute);
-                        float[] w = m.dequantize(), wa = ternaryAbs(m);
-                        TernaryLinear op = new TernaryLinear(m, layout, act == Act.INT8);
-                        for (int t : TOKENS) {
-                            float[] x = gaussian(r, t * s[1], 1f), ref = new float[t * s[0]], y = new float[t * s[0]];
-                            MatMulRef.multiply(w, s[0], s[1], x, ref, t);
-                            op.apply(x, y, t);
-                            check(layout + "/" + act + " " + s[0] + "x" + s[1] + "/" + s[2] + " perm=" + permute + " t=" + t,
-                                    act, ref, y, scale(wa, s[0], s[1], x, t));
-                        }
+        for (KernelKind kind : KernelKind.values()) {
+            for (int[] s : SHAPES) {
+                if (!kind.supports(s[2]) || slow(kind) && (long) s[0] * s[1] > 20_000) continue;
+                for (boolean permute : new boolean[] {false, true}) {
+                    TernaryMatrix m = ternary(r, s[0], s[1], s[2], permute);
+                    float[] w = m.dequantize(), wa = ternaryAbs(m);
+                    TernaryLinear op = new TernaryLinear(m, kind);
+                    for (int t : TOKENS) {
+                        if (slow(kind) && t > 7) continue;
+                        float[] x = gaussian(r, t * s[1], 1f), ref = new float[t * s[0]], y = new float[t * s[0]];
+                        MatMulRef.multiply(w, s[0], s[1], x, ref, t);
+                        op.apply(x, y, t);
+                        check(kind + " " + s[0] + "x" + s[1] + "/" + s[2] + " perm=" + permute + " t=" + t, act(kind, t), ref, y,
+                                scale(wa, s[0], s[1], x, t));
                     }
                 }
             }
@@ -243,102 +204,58 @@ class TernaryKernelsTest {
     }
 
     @Test
-    void rowTileGemmFallbackMatchesReference() {
-        Random r = new Random(14);
-        boolean saved = SlicedKernel.PANEL_GEMM;
-        SlicedKernel.PANEL_GEMM = false;
-        try {
-            for (int[] s : new int[][] {{19, 2048, 128}, {5, 1930, 128}, {40, 259, 128}, {4, 960, 32}, {3, 700, 256}}) {
-                TernaryMatrix m = ternary(r, s[0], s[1], s[2], true);
-                TritPlaneMatrix tp = tritPlane(r, s[0], s[1], s[2], true);
-                float[] w = m.dequantize(), wa = ternaryAbs(m), w2 = tp.dequantize(), wa2 = tritAbs(tp);
-                for (int t : new int[] {4, 9, 30}) {
-                    float[] x = gaussian(r, t * s[1], 1f), ref = new float[t * s[0]], y = new float[t * s[0]];
-                    MatMulRef.multiply(w, s[0], s[1], x, ref, t);
-                    new TernaryLinear(m, TernaryLinear.Layout.SLICED, false).apply(x, y, t);
-                    check("row-tile " + s[0] + "x" + s[1] + " t=" + t, Act.F32, ref, y, scale(wa, s[0], s[1], x, t));
-                    MatMulRef.multiply(w2, s[0], s[1], x, ref, t);
-                    new TritPlaneLinear(tp).apply(x, y, t);
-                    check("row-tile tritplane " + s[0] + "x" + s[1] + " t=" + t, Act.F32, ref, y, scale(wa2, s[0], s[1], x, t));
-                }
-            }
-        } finally {
-            SlicedKernel.PANEL_GEMM = saved;
-        }
-    }
-
-    @Test
-    void int8RelativeErrorOnLargeLayer() {
+    void integerActivationsOnLargeLayer() {
         Random r = new Random(9);
         TernaryMatrix m = ternary(r, 300, 2048, 128, true);
         float[] w = m.dequantize(), wa = ternaryAbs(m);
-        TernaryLinear op = new TernaryLinear(m, TernaryLinear.Layout.SLICED, true);
-        for (int t : new int[] {1, 9}) {
+        TernaryLinear op = new TernaryLinear(m, KernelKind.UNPACK);
+        for (int t : new int[] {1, 3}) {
             float[] x = gaussian(r, t * 2048, 1f), ref = new float[t * 300], y = new float[t * 300];
             MatMulRef.multiply(w, 300, 2048, x, ref, t);
             op.apply(x, y, t);
-            check("int8 300x2048 t=" + t, Act.INT8, ref, y, scale(wa, 300, 2048, x, t));
+            check("unpack 300x2048 t=" + t, Act.INT, ref, y, scale(wa, 300, 2048, x, t));
         }
-    }
-
-    @Test
-    void defaultLayoutIsLut3WhereItFits() {
-        Random r = new Random(8);
-        TernaryLinear op = new TernaryLinear(ternary(r, 4, 256, 128, true));
-        assertEquals(TernaryLinear.DEFAULT_INT8 ? TernaryLinear.Layout.LUT3 : TernaryLinear.Layout.SLICED, op.layout());
-        assertEquals(TernaryLinear.DEFAULT_INT8, op.int8Activations());
-        // groups over 128 columns could overflow the int16 sums: the sliced layout takes them
-        assertEquals(TernaryLinear.Layout.SLICED, new TernaryLinear(ternary(r, 4, 512, 256, true)).layout());
     }
 
     @Test
     void tritPlaneMatchesDequantizedReference() {
         Random r = new Random(4);
-        for (Act act : Act.values()) {
+        for (KernelKind kind : KernelKind.values()) {
             for (int[] s : SHAPES) {
+                if (!kind.supports(s[2]) || slow(kind) && (long) s[0] * s[1] > 20_000) continue;
                 for (boolean permute : new boolean[] {false, true}) {
                     TritPlaneMatrix m = tritPlane(r, s[0], s[1], s[2], permute);
                     float[] w = m.dequantize(), wa = tritAbs(m);
-                    TritPlaneLinear op = new TritPlaneLinear(m, act == Act.INT8);
-                    // group sizes the sliced layout cannot take run the f32 lookup-table kernel
-                    Act expect = SlicedKernel.supports(s[2]) ? act : Act.F32;
-                    for (int t : TOKENS) {
+                    TritPlaneLinear op = new TritPlaneLinear(m, kind);
+                    for (int t : new int[] {1, 3, 17}) {
                         float[] x = gaussian(r, t * s[1], 1f), ref = new float[t * s[0]], y = new float[t * s[0]];
                         MatMulRef.multiply(w, s[0], s[1], x, ref, t);
                         op.apply(x, y, t);
-                        check("tritplane/" + act + " " + s[0] + "x" + s[1] + "/" + s[2] + " perm=" + permute + " t=" + t,
-                                expect, ref, y, scale(wa, s[0], s[1], x, t));
+                        check("tritplane/" + kind + " " + s[0] + "x" + s[1] + "/" + s[2] + " perm=" + permute + " t=" + t,
+                                act(kind, t), ref, y, scale(wa, s[0], s[1], x, t));
                     }
                 }
             }
         }
     }
 
+    /** A layer whose μ is all zero (symmetric, as GGUF's TQ types) keeps no μ and computes the same. */
     @Test
-    void sharedPermutedInputMatchesApply() {
-        Random r = new Random(5);
-        TernaryMatrix a = ternary(r, 50, 300, 128, true);
-        TernaryMatrix b = new TernaryMatrix(70, 300, 128, trits(r, 70 * 300), gaussianF16(r, 70 * 3), gaussianF16(r, 70 * 3), a.perm());
-        TernaryLinear la = new TernaryLinear(a), lb = new TernaryLinear(b);
-        assertTrue(la.sharesInputLayout(lb));
-        assertFalse(la.sharesInputLayout(new TernaryLinear(ternary(r, 50, 300, 128, true))));
-        for (int t : new int[] {1, 20}) {
-            float[] x = gaussian(r, t * 300, 1f);
-            float[] xp = la.permute(x, t), gs = la.groupSums(xp, t);
-            float[] ya = new float[t * 50], yb = new float[t * 70], ea = new float[t * 50], eb = new float[t * 70];
-            la.applyPermuted(xp, gs, ya, t);
-            lb.applyPermuted(xp, gs, yb, t);
-            la.apply(x, ea, t);
-            lb.apply(x, eb, t);
-            assertArrayEquals(ea, ya);
-            assertArrayEquals(eb, yb);
+    void symmetricLayerKeepsNoMu() {
+        Random r = new Random(18);
+        TernaryMatrix a = ternary(r, 70, 512, 256, false);
+        TernaryMatrix m = new TernaryMatrix(70, 512, 256, a.codes(), a.alpha(), new float[a.mu().length], null);
+        float[] w = m.dequantize(), wa = ternaryAbs(m);
+        for (KernelKind kind : new KernelKind[] {KernelKind.UNPACK, KernelKind.FLOAT}) {
+            TernaryLinear op = new TernaryLinear(m, kind), asym = new TernaryLinear(a, kind);
+            assertEquals(asym.weightBytes() - 2L * 3 * 32 * 2, op.weightBytes(), kind + ": f16 μ of 3 tiles x 2 groups dropped");
+            for (int t : new int[] {1, 9}) {
+                float[] x = gaussian(r, t * 512, 1f), ref = new float[t * 70], y = new float[t * 70];
+                MatMulRef.multiply(w, 70, 512, x, ref, t);
+                op.apply(x, y, t);
+                check("symmetric " + kind + " t=" + t, act(kind, t), ref, y, scale(wa, 70, 512, x, t));
+            }
         }
-    }
-
-    static float[] gaussianF16(Random r, int n) {
-        float[] a = gaussian(r, n, 0.02f);
-        for (int i = 0; i < n; i++) a[i] = f16(a[i]);
-        return a;
     }
 
     @Test
@@ -346,50 +263,51 @@ class TernaryKernelsTest {
         Random r = new Random(6);
         TernaryMatrix m = ternary(r, 333, 1000, 128, true);
         TritPlaneMatrix tp = tritPlane(r, 333, 1000, 128, true);
-        LinearOp[] ops = {new TernaryLinear(m, TernaryLinear.Layout.LUT3), new TernaryLinear(m, TernaryLinear.Layout.SLICED, true),
-            new TernaryLinear(m, TernaryLinear.Layout.SLICED, false), new TernaryLinear(m, TernaryLinear.Layout.BASE3),
-            new TernaryLinear(m, TernaryLinear.Layout.PLANES2), new TritPlaneLinear(tp, true), new TritPlaneLinear(tp, false)};
-        for (LinearOp op : ops) {
-            for (int t : new int[] {1, 40}) {
-                float[] x = gaussian(r, t * 1000, 1f), a = new float[t * 333], b = new float[t * 333];
-                op.apply(x, a, t);
-                op.apply(x, b, t);
-                assertArrayEquals(a, b, op.format());
+        for (KernelKind kind : KernelKind.values()) {
+            if (slow(kind)) continue;
+            for (LinearOp op : new LinearOp[] {new TernaryLinear(m, kind), new TritPlaneLinear(tp, kind)}) {
+                for (int t : new int[] {1, 2, 40}) {
+                    float[] x = gaussian(r, t * 1000, 1f), a = new float[t * 333], b = new float[t * 333];
+                    op.apply(x, a, t);
+                    op.apply(x, b, t);
+                    assertArrayEquals(a, b, op.format());
+                }
             }
         }
     }
 
-    /** Bytes the LUT3 layout keeps for a layer: codes, f16 α and μ per tile-ordered group, i32 permutation. */
-    static long lut3Bytes(int out, int in, int gs) {
-        long tiles = TernaryPacking.lut3Tiles(out), groups = TernaryPacking.groups(in, gs);
-        return 2 * tiles * 32 * TernaryPacking.lut3Words(in, gs) + 2 * 2 * tiles * groups * 32 + 4L * in;
+    @Test
+    void vectorF16ConversionMatchesScalar() {
+        int n = ShortVector.SPECIES_PREFERRED.length();
+        short[] h = new short[Math.max(16, n)];
+        float[] w = new float[16], v = new float[n];
+        for (int base = 0; base < 65536; base += h.length) {
+            for (int i = 0; i < h.length; i++) h[i] = (short) (base + i);
+            Lut3Kernel.f16ToFloats(h, 0, w, 0);
+            ShortVector sv = ShortVector.fromArray(ShortVector.SPECIES_PREFERRED, h, 0);
+            UnpackKernel.f16(sv, 0).intoArray(v, 0);
+            UnpackKernel.f16(sv, 1).intoArray(v, n / 2);
+            for (int i = 0; i < h.length; i++) {
+                if (((base + i) & 0x7c00) == 0x7c00) continue; // Inf and NaN are never scales
+                int want = Float.floatToIntBits(Float.float16ToFloat(h[i]));
+                if (i < 16) assertEquals(want, Float.floatToIntBits(w[i]), "lut3 f16 " + (base + i));
+                if (i < n) assertEquals(want, Float.floatToIntBits(v[i]), "unpack f16 " + (base + i));
+            }
+        }
     }
 
     @Test
-    void residentBitsWithinBudget() {
+    void residentBytes() {
         Random r = new Random(7);
         int out = 256, in = 2048;
         TernaryMatrix m = ternary(r, out, in, 128, true);
-        TernaryLinear lut = new TernaryLinear(m, TernaryLinear.Layout.LUT3);
-        assertEquals(lut3Bytes(out, in, 128), lut.weightBytes());
-        // 2048 columns: 16 groups of 43 triples = 230 words of 16 bits per row, + f16 α, μ per 128 + i32 permutation
+        // LUT3: 16 groups of 43 triples = 230 16-bit words per row, + f16 α, μ per 128 + i32 permutation
+        TernaryLinear lut = new TernaryLinear(m, KernelKind.LUT3_512);
         assertEquals((230 * 16 + 16 * 32) / (double) in + 32.0 / out, 8.0 * lut.weightBytes() / ((double) out * in), 1e-9);
-        // the budget holds per model: one layer of TinyLlama-1.1B (q, k, v, o, gate, up, down)
-        int[][] layer = {{2048, 2048}, {256, 2048}, {256, 2048}, {2048, 2048}, {5632, 2048}, {5632, 2048}, {2048, 5632}};
-        long bytes = 0, weights = 0;
-        for (int[] s : layer) {
-            bytes += lut3Bytes(s[0], s[1], 128);
-            weights += (long) s[0] * s[1];
+        // UNPACK and FLOAT share one layout: 2-bit codes + f16 α, μ per 128 + i32 permutation
+        for (KernelKind k : new KernelKind[] {KernelKind.UNPACK, KernelKind.FLOAT}) {
+            TernaryLinear op = new TernaryLinear(m, k);
+            assertEquals(2 + 32.0 / 128 + 32.0 / out, 8.0 * op.weightBytes() / ((double) out * in), 1e-9, k.label());
         }
-        assertTrue(8.0 * bytes / weights <= 2.1, "TinyLlama layer bits/weight " + 8.0 * bytes / weights);
-        // the sliced layout, 1.63-bit codes
-        TernaryLinear sliced = new TernaryLinear(m, TernaryLinear.Layout.SLICED);
-        assertEquals((13 * 32 * 8.0 + 16 * 32) / in + 32.0 / out, 8.0 * sliced.weightBytes() / ((double) out * in), 1e-9);
-        for (int cols : new int[] {4096, 5632, 11008}) {
-            double b = (TernaryPacking.slicedRowBytes(cols) * 8.0 + (cols + 127) / 128 * 32) / cols;
-            assertTrue(b + 32.0 / 2048 <= 2.1, cols + " columns: " + b);
-        }
-        double planes = 8.0 * new TernaryLinear(m, TernaryLinear.Layout.PLANES2).weightBytes() / ((double) out * in);
-        assertEquals(2.25 + 32.0 / out, planes, 1e-9);
     }
 }

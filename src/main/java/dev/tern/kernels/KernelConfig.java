@@ -1,0 +1,39 @@
+package dev.tern.kernels;
+
+import dev.tern.TernException;
+import java.nio.file.Path;
+
+/**
+ * How a model's packed ternary layers run, resolved once per model load ({@link KernelSelector#choose}) and passed
+ * to every layer: a pinned kernel, or null to choose by measurement (the probe's result is cached in cacheFile;
+ * null: no cache).
+ */
+public record KernelConfig(KernelKind pinned, Path cacheFile) {
+    /** Measure on first use, cache the choice in the user's cache folder. */
+    public static KernelConfig auto() {
+        return new KernelConfig(null, KernelCache.defaultFile());
+    }
+
+    public static KernelConfig pinned(KernelKind kind) {
+        return new KernelConfig(kind, null);
+    }
+
+    /**
+     * From the CLI: {@code --kernel auto|lut3-512|unpack|float} and {@code --exact-activations} (which needs the
+     * float kernel, the only one that keeps activations in f32).
+     */
+    public static KernelConfig fromOptions(String kernel, boolean exactActivations) {
+        String k = kernel == null ? "auto" : kernel.trim().toLowerCase(java.util.Locale.ROOT);
+        KernelKind kind = k.equals("auto") ? null : KernelKind.parse(k);
+        if (kind == null && !k.equals("auto")) {
+            throw new TernException("unknown kernel '" + kernel + "' (use auto, " + KernelKind.choices() + ")");
+        }
+        if (exactActivations) {
+            if (kind != null && !kind.exactActivations()) {
+                throw new TernException("--exact-activations needs --kernel float (" + kind.label() + " rounds activations to integers)");
+            }
+            return pinned(KernelKind.FLOAT);
+        }
+        return kind == null ? auto() : pinned(kind);
+    }
+}

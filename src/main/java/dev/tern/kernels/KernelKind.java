@@ -1,0 +1,73 @@
+package dev.tern.kernels;
+
+import dev.tern.format.TernaryMatrix;
+import jdk.incubator.vector.ShortVector;
+
+/** The ternary kernels Tern has, each with the layout it packs and the name {@code --kernel} takes. */
+public enum KernelKind {
+    /** 3-trit codes looked up 32 rows at a time by one 512-bit permute ({@link Lut3Kernel}); AVX-512 only. */
+    LUT3_512("lut3-512"),
+    /** 2-bit codes unpacked and multiplied with int16 activations at the preferred width ({@link UnpackKernel}). */
+    UNPACK("unpack"),
+    /** The same codes decoded to f32 weights for the float GEMM and GEMV; exact activations ({@link FloatDecodeKernel}). */
+    FLOAT("float");
+
+    private final String stem;
+
+    KernelKind(String stem) {
+        this.stem = stem;
+    }
+
+    /** The name with the vector width this JVM runs it at, e.g. "unpack-256". */
+    public String label() {
+        return this == LUT3_512 ? stem : stem + "-" + ShortVector.SPECIES_PREFERRED.vectorBitSize();
+    }
+
+    /** What {@code --kernel} accepts: the stem, or the label of this JVM. */
+    public static KernelKind parse(String s) {
+        for (KernelKind k : values()) {
+            if (k.stem.equals(s) || k.label().equals(s)) return k;
+        }
+        return null;
+    }
+
+    public static String choices() {
+        StringBuilder b = new StringBuilder();
+        for (KernelKind k : values()) b.append(b.isEmpty() ? "" : ", ").append(k.stem);
+        return b.toString();
+    }
+
+    /**
+     * Whether the vectors this kernel uses fit the JVM's vector registers at all. A kernel that fits can still
+     * fall into the Vector API's Java fallback on some CPU; the probe ({@link KernelSelector}) finds those.
+     */
+    public boolean fitsThisJvm() {
+        return this != LUT3_512 || ShortVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
+    }
+
+    /** Group sizes the kernel's integer sums cannot overflow for. */
+    public boolean supports(int groupSize) {
+        return this != LUT3_512 || Lut3Kernel.supports(groupSize);
+    }
+
+    /** Activations stay f32 (no per-group integer rounding). */
+    public boolean exactActivations() {
+        return this == FLOAT;
+    }
+
+    /** Packs m (codes in stored column order) for this kernel; mu may be dropped by the caller (null). */
+    TernaryKernel create(TernaryMatrix m, boolean withMu) {
+        return create(m.rows(), m.cols(), m.groupSize(), m.codes(), TernaryPacking.toF16(m.alpha()),
+                withMu ? TernaryPacking.toF16(m.mu()) : null);
+    }
+
+    /** codes rows × cols in stored order; alpha, mu f16 [row][group] (mu may be null). */
+    TernaryKernel create(int out, int in, int groupSize, byte[] codes, short[] alpha, short[] mu) {
+        if (!supports(groupSize)) throw new IllegalArgumentException(label() + " cannot take groups of " + groupSize + " columns");
+        return switch (this) {
+            case LUT3_512 -> new Lut3Kernel(out, in, groupSize, TernaryPacking.packLut3(codes, out, in, groupSize), alpha, mu);
+            case UNPACK -> new UnpackKernel(UnpackLayout.pack(out, in, groupSize, codes, alpha, mu));
+            case FLOAT -> new FloatDecodeKernel(UnpackLayout.pack(out, in, groupSize, codes, alpha, mu));
+        };
+    }
+}

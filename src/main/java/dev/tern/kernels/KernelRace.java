@@ -1,0 +1,78 @@
+package dev.tern.kernels;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Times candidates on the same work and names the fastest.
+ *
+ * <p>Warm-up first: each candidate's small work runs in turns, for a fixed time, so that the JIT compiles all of
+ * them concurrently after many cheap calls (Vector API code is 100x slower before C2 compiles it, so the first calls
+ * say nothing). Then timed rounds: the real work of each candidate in turns, each keeping its best round, until the
+ * bests stop improving or the time is up. After every timed round, a candidate whose best is more than
+ * {@code dropFactor} times the leader's is dropped: one that fell into the Vector API's Java fallback costs one
+ * round of real work, not a full race.
+ */
+final class KernelRace {
+    /** Time source; tests replace it with a fake one. */
+    interface Clock {
+        long nanoTime();
+    }
+
+    /** warm: small work through the same code paths; work: what is timed. */
+    record Entry(String name, Runnable warm, Runnable work) {}
+
+    /** bestNanos is the fastest timed round (Long.MAX_VALUE if none ran); dropped: too slow to keep timing. */
+    record Result(String name, long bestNanos, int runs, boolean dropped) {}
+
+    /**
+     * warmNanos: warm-up time for all candidates together; timedNanos: most time for the timed rounds; at least
+     * minRounds timed rounds, stopping once no best improved by 5 % for `patience` rounds.
+     */
+    record Limits(long warmNanos, long timedNanos, int minRounds, int patience, double dropFactor) {}
+
+    private KernelRace() {}
+
+    /** Results in the order of entries; the winner is the one with the smallest bestNanos that was not dropped. */
+    static List<Result> run(List<Entry> entries, Clock clock, Limits lim) {
+        int n = entries.size();
+        long[] best = new long[n];
+        int[] runs = new int[n];
+        boolean[] dropped = new boolean[n];
+        java.util.Arrays.fill(best, Long.MAX_VALUE);
+        long start = clock.nanoTime();
+        do {
+            for (int i = 0; i < n; i++) {
+                entries.get(i).warm().run();
+                runs[i]++;
+            }
+        } while (clock.nanoTime() - start < lim.warmNanos());
+        long timedStart = clock.nanoTime();
+        int lastGain = 0;
+        for (int round = 0; ; round++) {
+            for (int i = 0; i < n; i++) {
+                if (dropped[i]) continue;
+                long t0 = clock.nanoTime();
+                entries.get(i).work().run();
+                long t = clock.nanoTime() - t0;
+                runs[i]++;
+                if (t < best[i] * 0.95) lastGain = round;
+                best[i] = Math.min(best[i], t);
+            }
+            long lead = Long.MAX_VALUE;
+            for (int i = 0; i < n; i++) if (!dropped[i]) lead = Math.min(lead, best[i]);
+            for (int i = 0; i < n; i++) if (!dropped[i] && best[i] > lim.dropFactor() * lead) dropped[i] = true;
+            boolean enough = round + 1 >= lim.minRounds();
+            if (enough && (round - lastGain >= lim.patience() || clock.nanoTime() - timedStart >= lim.timedNanos())) break;
+        }
+        List<Result> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) out.add(new Result(entries.get(i).name(), best[i], runs[i], dropped[i]));
+        return out;
+    }
+
+    static Result winner(List<Result> results) {
+        Result w = null;
+        for (Result r : results) if (!r.dropped() && (w == null || r.bestNanos() < w.bestNanos())) w = r;
+        return w;
+    }
+}

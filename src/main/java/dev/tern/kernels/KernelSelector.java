@@ -1,0 +1,134 @@
+package dev.tern.kernels;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tern.format.TernaryMatrix;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Picks the ternary kernel for a model by measurement: every kernel that fits this JVM's vectors and the model's
+ * group size is timed on the model's own input widths (64 rows each, one decode token eight times and one
+ * eight-token prefill per round), and the fastest wins. A kernel whose operations fall into the Vector API's Java
+ * fallback on this CPU (100x slower, and nothing fails) loses by construction, whatever the CPU claims. The choice
+ * is cached per CPU model, JDK, Tern version, vector flags and shapes, so the probe runs once per machine.
+ */
+public final class KernelSelector {
+    /** How the kernel was decided: pinned by the user, found in the cache, or measured now. */
+    public record Choice(KernelKind kind, String how, List<KernelRace.Result> results, long probeNanos) {
+        public String describe() {
+            return kind.label() + " (" + how + (how.equals("measured") ? String.format(" in %.2f s", probeNanos / 1e9) : "") + ")";
+        }
+    }
+
+    static final KernelRace.Limits LIMITS = new KernelRace.Limits(700_000_000L, 1_000_000_000L, 5, 10, 4.0);
+    private static final int PROBE_ROWS = 32, PROBE_TOKENS = 8;
+
+    private KernelSelector() {}
+
+    /**
+     * The kernel for layers of these (in, groupSize) shapes. log receives one line per measured candidate when the
+     * probe runs.
+     */
+    public static Choice choose(KernelConfig cfg, List<int[]> shapes, Consumer<String> log) {
+        if (cfg.pinned() != null) {
+            for (int[] s : shapes) {
+                if (!cfg.pinned().supports(s[1])) {
+                    throw new dev.tern.TernException("kernel " + cfg.pinned().label() + " cannot take groups of " + s[1] + " columns");
+                }
+            }
+            return new Choice(cfg.pinned(), "--kernel", List.of(), 0);
+        }
+        List<int[]> distinct = distinct(shapes);
+        List<KernelKind> candidates = candidates(distinct);
+        if (candidates.size() == 1) return new Choice(candidates.get(0), "only candidate", List.of(), 0);
+        String key = KernelCache.key(dev.tern.cli.Versions.VERSION, distinct);
+        String cached = KernelCache.lookup(cfg.cacheFile(), key);
+        if (cached != null) {
+            for (KernelKind k : candidates) if (k.label().equals(cached)) return new Choice(k, "cached", List.of(), 0);
+        }
+        long t0 = System.nanoTime();
+        List<KernelRace.Entry> entries = new ArrayList<>();
+        for (KernelKind k : candidates) {
+            List<int[]> tiny = List.of(new int[] {Math.min(distinct.get(0)[0], 2 * distinct.get(0)[1]), distinct.get(0)[1]});
+            entries.add(new KernelRace.Entry(k.label(), probeWork(k, tiny, PROBE_ROWS), probeWork(k, distinct, PROBE_ROWS)));
+        }
+        List<KernelRace.Result> results = KernelRace.run(entries, System::nanoTime, LIMITS);
+        long spent = System.nanoTime() - t0;
+        KernelKind kind = candidates.get(results.indexOf(KernelRace.winner(results)));
+        ObjectNode timings = new ObjectMapper().createObjectNode();
+        for (KernelRace.Result r : results) {
+            log.accept(String.format("kernel probe: %-10s %8.3f ms per round%s", r.name(), r.bestNanos() / 1e6, r.dropped() ? " (dropped: too slow)" : ""));
+            timings.put(r.name(), r.bestNanos() == Long.MAX_VALUE ? -1 : r.bestNanos() / 1e6);
+        }
+        KernelCache.store(cfg.cacheFile(), key, kind.label(), timings, log);
+        return new Choice(kind, "measured", results, spent);
+    }
+
+    /** The CPU's model name (lscpu's "Model name"), for speed reports. */
+    public static String cpuModel() {
+        return KernelCache.cpuModel();
+    }
+
+    /** The vector-ISA flags of /proc/cpuinfo that decide which kernels compile well (avx2, fma, avx512*, asimd, sve...). */
+    public static String cpuVectorFlags() {
+        return KernelCache.cpuVectorFlags();
+    }
+
+    /** The JVM options that change vector code generation (-XX:UseAVX, -XX:MaxVectorSize), or "" when none. */
+    public static String jvmVectorFlags() {
+        return KernelCache.jvmVectorFlags();
+    }
+
+    /** Kernels worth timing: those whose vectors fit this JVM and whose sums cannot overflow for every group size. */
+    static List<KernelKind> candidates(List<int[]> shapes) {
+        List<KernelKind> out = new ArrayList<>();
+        for (KernelKind k : KernelKind.values()) {
+            boolean ok = k.fitsThisJvm();
+            for (int[] s : shapes) ok &= k.supports(s[1]);
+            if (ok) out.add(k);
+        }
+        return out;
+    }
+
+    private static List<int[]> distinct(List<int[]> shapes) {
+        Set<String> seen = new LinkedHashSet<>();
+        List<int[]> out = new ArrayList<>();
+        for (int[] s : shapes) if (seen.add(s[0] + "/" + s[1])) out.add(new int[] {s[0], s[1]});
+        out.sort((a, b) -> a[0] != b[0] ? Integer.compare(a[0], b[0]) : Integer.compare(a[1], b[1]));
+        return out;
+    }
+
+    /** One round: per shape, 8 single-token calls and one 8-token call on a seeded layer of the given rows. */
+    static Runnable probeWork(KernelKind k, List<int[]> shapes, int rows) {
+        Random r = new Random(42);
+        int n = shapes.size();
+        TernaryKernel[] kernels = new TernaryKernel[n];
+        float[][] x = new float[n][], gs = new float[n][], y = new float[n][];
+        for (int i = 0; i < n; i++) {
+            int in = shapes.get(i)[0], g = shapes.get(i)[1], groups = TernaryPacking.groups(in, g);
+            byte[] codes = new byte[rows * in];
+            for (int j = 0; j < codes.length; j++) codes[j] = (byte) (r.nextInt(3) - 1);
+            float[] alpha = new float[rows * groups], mu = new float[alpha.length];
+            for (int j = 0; j < alpha.length; j++) {
+                alpha[j] = 0.01f + 0.01f * r.nextFloat();
+                mu[j] = 0.001f * (r.nextFloat() - 0.5f);
+            }
+            kernels[i] = k.create(new TernaryMatrix(rows, in, g, codes, alpha, mu, null), true);
+            x[i] = new float[PROBE_TOKENS * in];
+            for (int j = 0; j < x[i].length; j++) x[i][j] = (float) r.nextGaussian();
+            gs[i] = TernaryLinear.groupSums(x[i], PROBE_TOKENS, in, g);
+            y[i] = new float[PROBE_TOKENS * rows];
+        }
+        return () -> {
+            for (int i = 0; i < n; i++) {
+                for (int t = 0; t < PROBE_TOKENS; t++) kernels[i].apply(x[i], gs[i], y[i], 1);
+                kernels[i].apply(x[i], gs[i], y[i], PROBE_TOKENS);
+            }
+        };
+    }
+}

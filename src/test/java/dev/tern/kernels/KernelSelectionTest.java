@@ -1,0 +1,133 @@
+package dev.tern.kernels;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.tern.TernException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Choosing a kernel by measurement: the race on a fake clock, the configuration, the per-machine cache. */
+@Tag("kernels")
+class KernelSelectionTest {
+    /** A clock that moves only when a fake candidate "runs". */
+    static final class FakeClock implements KernelRace.Clock {
+        long now;
+
+        @Override
+        public long nanoTime() {
+            return now;
+        }
+    }
+
+    /** A candidate whose timed round costs `cost` fake nanoseconds, and its warm-up round a tenth of that. */
+    static final class Fake {
+        final FakeClock clock;
+        final long cost;
+        int runs;
+
+        Fake(FakeClock clock, long cost) {
+            this.clock = clock;
+            this.cost = cost;
+        }
+
+        KernelRace.Entry entry(String name) {
+            return new KernelRace.Entry(name, () -> { clock.now += cost / 10; runs++; }, () -> { clock.now += cost; runs++; });
+        }
+    }
+
+    static final KernelRace.Limits LIMITS = new KernelRace.Limits(1_000, 1_000_000, 3, 3, 4.0);
+
+    @Test
+    void picksTheFasterOfTwo() {
+        FakeClock c = new FakeClock();
+        Fake a = new Fake(c, 100), b = new Fake(c, 40);
+        List<KernelRace.Result> res = KernelRace.run(List.of(a.entry("a"), b.entry("b")), c, LIMITS);
+        assertEquals("b", KernelRace.winner(res).name());
+        assertEquals(100, res.get(0).bestNanos());
+        assertEquals(40, res.get(1).bestNanos());
+        // and the order of the candidates does not matter
+        assertEquals("b", KernelRace.winner(KernelRace.run(List.of(b.entry("b"), a.entry("a")), c, LIMITS)).name());
+    }
+
+    /**
+     * The preferred candidate (first) has fallen into the Java fallback: 1000x slower. The race falls back to the
+     * other, and times the slow one for a single round only.
+     */
+    @Test
+    void fallsBackWhenACandidateIsPathologicallySlow() {
+        FakeClock c = new FakeClock();
+        Fake slow = new Fake(c, 50_000), ok = new Fake(c, 50);
+        List<KernelRace.Result> res = KernelRace.run(List.of(slow.entry("lut3-512"), ok.entry("unpack-256")), c, LIMITS);
+        assertEquals("unpack-256", KernelRace.winner(res).name());
+        assertTrue(res.get(0).dropped());
+        assertFalse(res.get(1).dropped());
+        // one warm-up turn (its 5000 fake ns already exceed the 1000 ns warm-up budget), then one timed round
+        assertEquals(2, slow.runs, "a candidate that is far behind is timed once, then dropped");
+        assertEquals(slow.runs, res.get(0).runs());
+        assertTrue(ok.runs >= 1 + 3, "the survivor gets at least the minimum timed rounds");
+    }
+
+    @Test
+    void aCandidateThatIsOnlySomewhatSlowerIsKeptAndTimed() {
+        FakeClock c = new FakeClock();
+        Fake a = new Fake(c, 100), b = new Fake(c, 130);
+        List<KernelRace.Result> res = KernelRace.run(List.of(a.entry("a"), b.entry("b")), c, LIMITS);
+        assertFalse(res.get(1).dropped());
+        assertEquals("a", KernelRace.winner(res).name());
+    }
+
+    @Test
+    void optionsResolve() {
+        assertNull(KernelConfig.fromOptions("auto", false).pinned());
+        assertEquals(KernelKind.UNPACK, KernelConfig.fromOptions("unpack", false).pinned());
+        assertEquals(KernelKind.UNPACK, KernelConfig.fromOptions(KernelKind.UNPACK.label(), false).pinned());
+        assertEquals(KernelKind.FLOAT, KernelConfig.fromOptions("auto", true).pinned());
+        assertEquals(KernelKind.FLOAT, KernelConfig.fromOptions("float", true).pinned());
+        TernException e = assertThrows(TernException.class, () -> KernelConfig.fromOptions("unpack", true));
+        assertTrue(e.getMessage().contains("--exact-activations"), e.getMessage());
+        e = assertThrows(TernException.class, () -> KernelConfig.fromOptions("sliced", false));
+        assertTrue(e.getMessage().contains("unknown kernel 'sliced'"), e.getMessage());
+    }
+
+    @Test
+    void pinnedKernelIsUsedAsIsAndRefusedForGroupsItCannotTake() {
+        KernelSelector.Choice c = KernelSelector.choose(KernelConfig.pinned(KernelKind.FLOAT), List.of(new int[] {256, 128}), s -> { });
+        assertEquals(KernelKind.FLOAT, c.kind());
+        assertEquals("--kernel", c.how());
+        TernException e = assertThrows(TernException.class,
+                () -> KernelSelector.choose(KernelConfig.pinned(KernelKind.LUT3_512), List.of(new int[] {512, 256}), s -> { }));
+        assertTrue(e.getMessage().contains("groups of 256"), e.getMessage());
+    }
+
+    @Test
+    void candidatesFitTheJvmAndTheGroupSize() {
+        List<KernelKind> c = KernelSelector.candidates(List.of(new int[] {512, 256}));
+        assertFalse(c.contains(KernelKind.LUT3_512), "int16 LUT3 sums overflow for groups of 256");
+        assertTrue(c.contains(KernelKind.UNPACK) && c.contains(KernelKind.FLOAT));
+        assertEquals(KernelKind.LUT3_512.fitsThisJvm(), KernelSelector.candidates(List.of(new int[] {256, 128})).contains(KernelKind.LUT3_512));
+    }
+
+    /** The probe's choice is written to the cache and found there the next time (and a corrupt cache is replaced). */
+    @Test
+    void probeChoiceIsCached(@TempDir Path dir) throws Exception {
+        Path cache = dir.resolve("tern").resolve("kernels.json");
+        List<int[]> shapes = List.of(new int[] {96, 32});
+        List<String> log = new ArrayList<>();
+        KernelConfig cfg = new KernelConfig(null, cache);
+        KernelSelector.Choice first = KernelSelector.choose(cfg, shapes, log::add);
+        assertEquals("measured", first.how());
+        assertTrue(Files.isRegularFile(cache));
+        assertFalse(log.isEmpty(), "the probe reports its timings");
+        KernelSelector.Choice second = KernelSelector.choose(cfg, shapes, s -> { });
+        assertEquals("cached", second.how());
+        assertEquals(first.kind(), second.kind());
+        Files.writeString(cache, "{not json");
+        assertEquals("measured", KernelSelector.choose(cfg, shapes, s -> { }).how());
+        assertEquals("cached", KernelSelector.choose(cfg, shapes, s -> { }).how());
+    }
+}
