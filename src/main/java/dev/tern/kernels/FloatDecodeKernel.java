@@ -1,6 +1,7 @@
 package dev.tern.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -108,8 +109,9 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
 
     /**
      * dst[k·NR + i] = α·t + μ of panel p's row i and stored column k0 + k, for k < kLen. The panel is sub-vector
-     * p % SUB of tile p / SUB; t = q − 1 is converted to float and fma(t, α, μ) rounds once, exactly as the
-     * record's own dequantization does.
+     * p % SUB of tile p / SUB; seen as int lanes, its low halves are rows 0..V−1 and its high halves rows V..NR−1
+     * ({@link TernaryPacking#unpackLane}). t = q − 1 is converted to float and fma(t, α, μ) rounds once, exactly as
+     * the record's own dequantization does.
      */
     private void decode(int p, int k0, int kLen, float[] dst) {
         int tile = p / SUB, lane0 = (p % SUB) * NR, end = k0 + kLen;
@@ -118,25 +120,24 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
             int c = colChunk[k], g = chunkGroup[c];
             int cEnd = Math.min(end, c + 1 < chunkStart.length ? chunkStart[c + 1] : in);
             int po = (tile * groups + g) * TILE + lane0;
-            ShortVector ha = ShortVector.fromArray(SS, alpha, po);
-            FloatVector a0 = UnpackKernel.f16(ha, 0), a1 = UnpackKernel.f16(ha, 1), m0 = z(), m1 = m0;
+            IntVector ha = ShortVector.fromArray(SS, alpha, po).reinterpretAsInts();
+            FloatVector a0 = UnpackKernel.f16Low(ha), a1 = UnpackKernel.f16High(ha), m0 = FloatVector.zero(S), m1 = m0;
             if (mu != null) {
-                ShortVector hm = ShortVector.fromArray(SS, mu, po);
-                m0 = UnpackKernel.f16(hm, 0);
-                m1 = UnpackKernel.f16(hm, 1);
+                IntVector hm = ShortVector.fromArray(SS, mu, po).reinterpretAsInts();
+                m0 = UnpackKernel.f16Low(hm);
+                m1 = UnpackKernel.f16High(hm);
             }
             for (; k < cEnd; k++) {
                 int j = k - chunkStart[c];
-                ShortVector v = ShortVector.fromArray(SS, codes, (tile * words + chunkWord[c] + (j >> 3)) * TILE + lane0);
-                ShortVector t = v.lanewise(VectorOperators.LSHR, 2 * (j & 7)).and((short) 3).sub((short) 1);
+                IntVector v = ShortVector.fromArray(SS, codes, (tile * words + chunkWord[c] + (j >> 3)) * TILE + lane0)
+                        .reinterpretAsInts().lanewise(VectorOperators.LSHR, 2 * (j & 7)).and(0x00030003);
                 int d = (k - k0) * NR;
-                ((FloatVector) t.convertShape(VectorOperators.S2F, S, 0)).fma(a0, m0).intoArray(dst, d);
-                ((FloatVector) t.convertShape(VectorOperators.S2F, S, 1)).fma(a1, m1).intoArray(dst, d + V);
+                // q of the low and of the high 16-bit halves, each minus 1 (t), as exact ints
+                FloatVector t0 = (FloatVector) v.and(0xffff).sub(1).convert(VectorOperators.I2F, 0);
+                FloatVector t1 = (FloatVector) v.lanewise(VectorOperators.LSHR, 16).sub(1).convert(VectorOperators.I2F, 0);
+                t0.fma(a0, m0).intoArray(dst, d);
+                t1.fma(a1, m1).intoArray(dst, d + V);
             }
         }
-    }
-
-    private static FloatVector z() {
-        return FloatVector.zero(S);
     }
 }

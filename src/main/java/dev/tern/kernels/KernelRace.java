@@ -8,10 +8,11 @@ import java.util.List;
  *
  * <p>Warm-up first: each candidate's small work runs in turns, for a fixed time, so that the JIT compiles all of
  * them concurrently after many cheap calls (Vector API code is 100x slower before C2 compiles it, so the first calls
- * say nothing). Then timed rounds: the real work of each candidate in turns, each keeping its best round, until the
- * bests stop improving or the time is up. After every timed round, a candidate whose best is more than
- * {@code dropFactor} times the leader's is dropped: one that fell into the Vector API's Java fallback costs one
- * round of real work, not a full race.
+ * say nothing). Then timed rounds: the real work of each candidate in turns, each keeping its best round, until no
+ * best has improved by 5 % for {@code patience} rounds, or the time is up. A candidate whose best has stopped
+ * improving while more than {@code dropFactor} times the leader's is dropped: one that fell into the Vector API's
+ * Java fallback costs a few rounds of real work, not a full race, while one whose code the JIT is still replacing
+ * (it keeps getting faster) is kept.
  */
 final class KernelRace {
     /** Time source; tests replace it with a fake one. */
@@ -27,7 +28,7 @@ final class KernelRace {
 
     /**
      * warmNanos: warm-up time for all candidates together; timedNanos: most time for the timed rounds; at least
-     * minRounds timed rounds, stopping once no best improved by 5 % for `patience` rounds.
+     * minRounds timed rounds, stopping once every remaining best has not improved by 5 % for `patience` rounds.
      */
     record Limits(long warmNanos, long timedNanos, int minRounds, int patience, double dropFactor) {}
 
@@ -48,7 +49,7 @@ final class KernelRace {
             }
         } while (clock.nanoTime() - start < lim.warmNanos());
         long timedStart = clock.nanoTime();
-        int lastGain = 0;
+        int[] lastGain = new int[n];
         for (int round = 0; ; round++) {
             for (int i = 0; i < n; i++) {
                 if (dropped[i]) continue;
@@ -56,14 +57,20 @@ final class KernelRace {
                 entries.get(i).work().run();
                 long t = clock.nanoTime() - t0;
                 runs[i]++;
-                if (t < best[i] * 0.95) lastGain = round;
+                if (t < best[i] * 0.95) lastGain[i] = round;
                 best[i] = Math.min(best[i], t);
             }
             long lead = Long.MAX_VALUE;
             for (int i = 0; i < n; i++) if (!dropped[i]) lead = Math.min(lead, best[i]);
-            for (int i = 0; i < n; i++) if (!dropped[i] && best[i] > lim.dropFactor() * lead) dropped[i] = true;
-            boolean enough = round + 1 >= lim.minRounds();
-            if (enough && (round - lastGain >= lim.patience() || clock.nanoTime() - timedStart >= lim.timedNanos())) break;
+            boolean settled = round + 1 >= lim.minRounds();
+            for (int i = 0; i < n; i++) {
+                if (dropped[i]) continue;
+                boolean stable = round - lastGain[i] >= lim.patience();
+                // still improving: the JIT may be swapping in better code; far behind and stable: never will be
+                if (stable && best[i] > lim.dropFactor() * lead) dropped[i] = true;
+                else settled &= stable;
+            }
+            if (settled || clock.nanoTime() - timedStart >= lim.timedNanos()) break;
         }
         List<Result> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) out.add(new Result(entries.get(i).name(), best[i], runs[i], dropped[i]));

@@ -6,7 +6,6 @@ import dev.tern.format.TernaryMatrix;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Random;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -25,8 +24,25 @@ public final class KernelSelector {
         }
     }
 
-    static final KernelRace.Limits LIMITS = new KernelRace.Limits(700_000_000L, 1_000_000_000L, 5, 10, 4.0);
-    private static final int PROBE_ROWS = 32, PROBE_TOKENS = 8;
+    /**
+     * Warm-up for 0.5 s, then timed rounds until 20 rounds pass without a 5 % gain (at most 3 s). From a cold JVM
+     * most of this is the JIT compiling each candidate's code (Vector API code runs 100x slower until C2 has
+     * compiled it), which the run that follows reuses.
+     */
+    static final KernelRace.Limits LIMITS = new KernelRace.Limits(500_000_000L, 3_000_000_000L, 5, 20, 4.0);
+    /**
+     * Probe layers: 256 rows, enough that per-call costs (quantizing the token, waking a thread) weigh as they do
+     * in a real layer, and 8 tokens, where prefill paths take over.
+     */
+    private static final int PROBE_ROWS = 256, PROBE_TOKENS = 8;
+    /**
+     * Warm-up layer: 48 rows (a full and a partial tile) by 68 columns in groups of 16 (a LUT3 super-group, a tail
+     * group and a short last group), so that every branch of the kernels is taken while each call is cheap: the
+     * JIT compiles after thousands of calls, and code compiled from a profile that never saw a branch would be
+     * thrown away (deoptimised) on the real shapes.
+     */
+    private static final int WARM_ROWS = 48;
+    private static final List<int[]> WARM_SHAPE = List.of(new int[] {68, 16});
 
     private KernelSelector() {}
 
@@ -54,8 +70,7 @@ public final class KernelSelector {
         long t0 = System.nanoTime();
         List<KernelRace.Entry> entries = new ArrayList<>();
         for (KernelKind k : candidates) {
-            List<int[]> tiny = List.of(new int[] {Math.min(distinct.get(0)[0], 2 * distinct.get(0)[1]), distinct.get(0)[1]});
-            entries.add(new KernelRace.Entry(k.label(), probeWork(k, tiny, PROBE_ROWS), probeWork(k, distinct, PROBE_ROWS)));
+            entries.add(new KernelRace.Entry(k.label(), probeWork(k, WARM_SHAPE, WARM_ROWS), probeWork(k, distinct, PROBE_ROWS)));
         }
         List<KernelRace.Result> results = KernelRace.run(entries, System::nanoTime, LIMITS);
         long spent = System.nanoTime() - t0;
@@ -105,7 +120,7 @@ public final class KernelSelector {
 
     /** One round: per shape, 8 single-token calls and one 8-token call on a seeded layer of the given rows. */
     static Runnable probeWork(KernelKind k, List<int[]> shapes, int rows) {
-        Random r = new Random(42);
+        java.util.SplittableRandom r = new java.util.SplittableRandom(42);
         int n = shapes.size();
         TernaryKernel[] kernels = new TernaryKernel[n];
         float[][] x = new float[n][], gs = new float[n][], y = new float[n][];
@@ -115,12 +130,12 @@ public final class KernelSelector {
             for (int j = 0; j < codes.length; j++) codes[j] = (byte) (r.nextInt(3) - 1);
             float[] alpha = new float[rows * groups], mu = new float[alpha.length];
             for (int j = 0; j < alpha.length; j++) {
-                alpha[j] = 0.01f + 0.01f * r.nextFloat();
-                mu[j] = 0.001f * (r.nextFloat() - 0.5f);
+                alpha[j] = (float) (0.01 + 0.01 * r.nextDouble());
+                mu[j] = (float) (0.001 * (r.nextDouble() - 0.5));
             }
             kernels[i] = k.create(new TernaryMatrix(rows, in, g, codes, alpha, mu, null), true);
             x[i] = new float[PROBE_TOKENS * in];
-            for (int j = 0; j < x[i].length; j++) x[i][j] = (float) r.nextGaussian();
+            for (int j = 0; j < x[i].length; j++) x[i][j] = (float) (r.nextDouble() * 2 - 1);
             gs[i] = TernaryLinear.groupSums(x[i], PROBE_TOKENS, in, g);
             y[i] = new float[PROBE_TOKENS * rows];
         }

@@ -138,35 +138,47 @@ public final class TernaryPacking {
     }
 
     /**
-     * UNPACK layout: per tile of `tile` rows and word w, `tile` shorts (lane = row in the tile); bits 2k..2k+1 of a
-     * short hold q = t + 1 of column 8·(w − chunk's first word) + k of the chunk. Padding (rows past the end,
-     * columns past a chunk) holds q = 1, i.e. t = 0.
+     * Lane of row j of a tile in the UNPACK layout for vectors of `lanes` 16-bit lanes: within each vector's rows,
+     * the first half goes to the even lanes and the second half to the odd lanes. Seen as 32-bit lanes, the low
+     * halves then hold rows 0..lanes/2−1 and the high halves the rest, in order, so the kernels widen int16 sums to
+     * f32 with two shifts and no cross-lane shuffle (which AVX2 can only emulate).
      */
-    public static short[] packUnpack(byte[] codes, int rows, int cols, int groupSize, int tile) {
+    static int unpackLane(int j, int lanes) {
+        int base = j - j % lanes, i = j % lanes, half = lanes / 2;
+        return base + (i < half ? 2 * i : 2 * (i - half) + 1);
+    }
+
+    /**
+     * UNPACK layout: per tile of `tile` rows and word w, `tile` shorts, one lane per row ({@link #unpackLane});
+     * bits 2k..2k+1 of a short hold q = t + 1 of column 8·(w − chunk's first word) + k of the chunk. Padding
+     * (rows past the end, columns past a chunk) holds q = 1, i.e. t = 0.
+     */
+    public static short[] packUnpack(byte[] codes, int rows, int cols, int groupSize, int tile, int lanes) {
         Chunks ch = unpackChunks(cols, groupSize);
-        int tiles = (rows + tile - 1) / tile, words = ch.words();
+        int tiles = (rows + tile - 1) / tile, words = ch.words(), nc = ch.start().length;
+        int[] start = ch.start(), len = ch.len(), word = ch.word();
         short[] out = new short[tiles * words * tile];
         java.util.Arrays.fill(out, (short) 0x5555);
         for (int r = 0; r < rows; r++) {
-            int base = (r / tile) * words * tile + r % tile;
-            for (int c = 0; c < ch.start().length; c++) {
-                for (int j = 0; j < ch.len()[c]; j++) {
-                    int t = codes[r * cols + ch.start()[c] + j];
+            int base = (r / tile) * words * tile + unpackLane(r % tile, lanes), ro = r * cols;
+            for (int c = 0; c < nc; c++) {
+                for (int j = 0; j < len[c]; j++) {
+                    int t = codes[ro + start[c] + j];
                     if (t < -1 || t > 1) throw new IllegalArgumentException("code " + t + " not ternary");
-                    int w = ch.word()[c] + j / 8, k = j % 8, o = base + w * tile;
-                    out[o] = (short) ((out[o] & ~(3 << 2 * k)) | (t + 1) << 2 * k);
+                    int o = base + (word[c] + (j >> 3)) * tile, sh = 2 * (j & 7);
+                    out[o] = (short) ((out[o] & ~(3 << sh)) | (t + 1) << sh);
                 }
             }
         }
         return out;
     }
 
-    public static byte[] unpackUnpack(short[] packed, int rows, int cols, int groupSize, int tile) {
+    public static byte[] unpackUnpack(short[] packed, int rows, int cols, int groupSize, int tile, int lanes) {
         Chunks ch = unpackChunks(cols, groupSize);
         int words = ch.words();
         byte[] codes = new byte[rows * cols];
         for (int r = 0; r < rows; r++) {
-            int base = (r / tile) * words * tile + r % tile;
+            int base = (r / tile) * words * tile + unpackLane(r % tile, lanes);
             for (int c = 0; c < ch.start().length; c++) {
                 for (int j = 0; j < ch.len()[c]; j++) {
                     int w = ch.word()[c] + j / 8, k = j % 8;
@@ -177,12 +189,13 @@ public final class TernaryPacking {
         return codes;
     }
 
-    /** [row][group] → [tile][group][lane], lane = row within the tile; padding rows get 0. */
-    public static short[] tileOrder(short[] p, int rows, int groups, int tile) {
+    /** [row][group] → [tile][group][lane] with the lanes of {@link #unpackLane}; padding rows get 0. */
+    public static short[] tileOrder(short[] p, int rows, int groups, int tile, int lanes) {
         int tiles = (rows + tile - 1) / tile;
         short[] t = new short[tiles * groups * tile];
         for (int r = 0; r < rows; r++) {
-            for (int g = 0; g < groups; g++) t[((r / tile) * groups + g) * tile + r % tile] = p[r * groups + g];
+            int lane = unpackLane(r % tile, lanes);
+            for (int g = 0; g < groups; g++) t[((r / tile) * groups + g) * tile + lane] = p[r * groups + g];
         }
         return t;
     }

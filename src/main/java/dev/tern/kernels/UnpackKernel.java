@@ -38,6 +38,7 @@ final class UnpackKernel implements TernaryKernel {
     /** Token count from which the layer runs through the f32 GEMM. */
     static final int PREFILL_TOKENS = 4;
     private static final int FIELDS = 0x00030003;
+    private static final float ROUNDER = 12582912f;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
     /** Single-token calls so far: tells a thread whether its scratch already holds this call's activations. */
     private static final java.util.concurrent.atomic.AtomicLong CALLS = new java.util.concurrent.atomic.AtomicLong();
@@ -110,11 +111,15 @@ final class UnpackKernel implements TernaryKernel {
 
     // ---------------------------------------------------------------- activations
 
-    /** Token t of xp → s.xq[slot] (padded, ±255), s.dq[slot][chunk] scales and s.sq[slot][chunk] Σ xq. */
+    /**
+     * Token t of xp → s.xq[slot] (padded, integers in ±255, held as int so that the rounding and the sum vectorise
+     * with plain float→int conversions), s.dq[slot][chunk] scales and s.sq[slot][chunk] Σ xq.
+     */
     private void quantize(float[] xp, int t, Scratch s, int slot) {
         int xo = t * in, qo = slot * 8 * words, co = slot * chunks;
-        short[] xq = s.xq;
-        java.util.Arrays.fill(xq, qo, qo + 8 * words, (short) 0);
+        int[] xq = s.xq;
+        java.util.Arrays.fill(xq, qo, qo + 8 * words, 0);
+        java.util.Arrays.fill(s.xs, qo, qo + 8 * words, (short) 0);
         for (int c = 0; c < chunks; c++) {
             int lo = xo + chunkStart[c], n = chunkLen[c], j = 0;
             FloatVector m = FloatVector.zero(SF);
@@ -124,11 +129,23 @@ final class UnpackKernel implements TernaryKernel {
             // below 1e-30 the chunk counts as zero (255/amax would overflow for the tiniest magnitudes)
             float inv = amax > 1e-30f ? 255f / amax : 0f;
             int p = qo + 8 * chunkWord[c], sum = 0;
-            for (j = 0; j < n; j++) {
+            IntVector sv = IntVector.zero(SI);
+            for (j = 0; j + SF.length() <= n; j += SF.length()) {
+                // |v| ≤ 255: adding and removing 1.5·2^23 rounds to the nearest integer, ties to even (= Math.rint)
+                FloatVector v = FloatVector.fromArray(SF, xp, lo + j).mul(inv).add(ROUNDER).sub(ROUNDER);
+                IntVector q = (IntVector) v.convert(VectorOperators.F2I, 0);
+                q.intoArray(xq, p + j);
+                sv = sv.add(q);
+            }
+            sum = sv.reduceLanes(VectorOperators.ADD); // exact integers: order-free
+            for (; j < n; j++) {
                 int q = (int) Math.rint(xp[lo + j] * inv);
-                xq[p + j] = (short) q;
+                xq[p + j] = q;
                 sum += q;
             }
+            // the multiplies broadcast from a short[]: C2 then loads and broadcasts in one instruction
+            short[] xs = s.xs;
+            for (j = 0; j < n; j++) xs[p + j] = (short) xq[p + j];
             s.dq[co + c] = amax / 255f;
             s.sq[co + c] = sum;
         }
@@ -143,7 +160,7 @@ final class UnpackKernel implements TernaryKernel {
         short[] acc = mine.acc;
         int xo = t * 8 * words, co = t * chunks;
         for (int c = 0; c < chunks; c++) {
-            dot1(tile, c, s.xq, xo + 8 * chunkWord[c], acc, 0);
+            dot1(tile, c, s.xs, xo + 8 * chunkWord[c], acc, 0);
             int g = chunkGroup[c];
             flush(acc, 0, (tile * groups + g) * TILE, s.dq[co + c], s.sq[co + c], f, 0);
             if (mu != null && (c + 1 == chunks || chunkGroup[c + 1] != g)) {
@@ -289,54 +306,62 @@ final class UnpackKernel implements TernaryKernel {
 
     /**
      * f[fo..fo+TILE) += α·d·(acc − sq) for one tile and chunk, α f16 at alpha[po..]. The int16 difference is exact
-     * (see the class comment); it is widened to two int vectors, then to floats.
+     * (see the class comment). Seen as int lanes, the low halves of a vector are its first L/2 rows and the high
+     * halves the rest ({@link TernaryPacking#unpackLane}), so widening is two shifts.
      */
     private void flush(short[] acc, int ao, int po, float d, int sq, float[] f, int fo) {
         short sub = (short) sq;
         for (int sv = 0; sv < SUB; sv++) {
             int o = sv * L;
-            ShortVector a = ShortVector.fromArray(S, acc, ao + o).sub(sub);
-            ShortVector h = ShortVector.fromArray(S, alpha, po + o);
-            for (int part = 0; part < 2; part++) {
-                FloatVector v = (FloatVector) a.convertShape(VectorOperators.S2I, SI, part).convert(VectorOperators.I2F, 0);
-                FloatVector al = f16(h, part).mul(d);
-                int fi = fo + o + part * HALF;
-                v.fma(al, FloatVector.fromArray(SF, f, fi)).intoArray(f, fi);
-            }
+            IntVector a = ShortVector.fromArray(S, acc, ao + o).sub(sub).reinterpretAsInts();
+            IntVector h = ShortVector.fromArray(S, alpha, po + o).reinterpretAsInts();
+            FloatVector lo = (FloatVector) a.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
+            FloatVector hi = (FloatVector) a.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
+            int f0 = fo + o, f1 = f0 + HALF;
+            lo.fma(f16Low(h).mul(d), FloatVector.fromArray(SF, f, f0)).intoArray(f, f0);
+            hi.fma(f16High(h).mul(d), FloatVector.fromArray(SF, f, f1)).intoArray(f, f1);
         }
     }
 
     /** f[fo..fo+TILE) += μ·gsum for one tile and group. */
     private void addMu(int po, float gsum, float[] f, int fo) {
+        FloatVector g = FloatVector.broadcast(SF, gsum);
         for (int sv = 0; sv < SUB; sv++) {
-            ShortVector h = ShortVector.fromArray(S, mu, po + sv * L);
-            for (int part = 0; part < 2; part++) {
-                int fi = fo + sv * L + part * HALF;
-                f16(h, part).fma(FloatVector.broadcast(SF, gsum), FloatVector.fromArray(SF, f, fi)).intoArray(f, fi);
-            }
+            IntVector h = ShortVector.fromArray(S, mu, po + sv * L).reinterpretAsInts();
+            int f0 = fo + sv * L, f1 = f0 + HALF;
+            f16Low(h).fma(g, FloatVector.fromArray(SF, f, f0)).intoArray(f, f0);
+            f16High(h).fma(g, FloatVector.fromArray(SF, f, f1)).intoArray(f, f1);
         }
     }
 
     /**
-     * Half `part` of L f16 values as floats: sign-extended to int and shifted left by 13, the magnitude bits sit
-     * where an f32's do (exponent rebased by 2^-112) and bits 28..31 copy the sign; keeping only bit 31 of those and
-     * multiplying by 2^112 gives the value, subnormals included.
+     * The f16 values in the low 16 bits of each int lane, as floats: shifted so that the f16's sign lands on bit 31
+     * and its exponent and mantissa on bits 13..27, with bits 28..30 copies of the sign; clearing those and
+     * multiplying by 2^112 rebases the exponent (subnormals included).
      */
-    static FloatVector f16(ShortVector h, int part) {
-        IntVector i = (IntVector) h.convertShape(VectorOperators.S2I, SI, part);
-        return i.lanewise(VectorOperators.LSHL, 13).and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
+    static FloatVector f16Low(IntVector h) {
+        return h.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
+    }
+
+    /** {@link #f16Low} for the f16 values in the high 16 bits of each int lane. */
+    static FloatVector f16High(IntVector h) {
+        return h.lanewise(VectorOperators.ASHR, 3).and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f);
     }
 
     /** Per-thread buffers (quantized activations, scales, accumulators), grown on demand. */
     private static final class Scratch {
-        short[] xq = new short[0], acc = new short[TILE];
+        int[] xq = new int[0];
+        short[] xs = new short[0], acc = new short[TILE];
         float[] dq = new float[0], f = new float[TILE];
         int[] sq = new int[0];
         /** The single-token call whose activations xq holds (0: none). */
         long built;
 
         void ensure(int tokens, int paddedCols, int chunks) {
-            if (xq.length < tokens * paddedCols) xq = new short[tokens * paddedCols];
+            if (xq.length < tokens * paddedCols) {
+                xq = new int[tokens * paddedCols];
+                xs = new short[tokens * paddedCols];
+            }
             if (dq.length < tokens * chunks) {
                 dq = new float[tokens * chunks];
                 sq = new int[tokens * chunks];

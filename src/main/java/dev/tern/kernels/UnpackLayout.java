@@ -2,24 +2,27 @@ package dev.tern.kernels;
 
 /**
  * Packed codes and scales shared by {@link UnpackKernel} and {@link FloatDecodeKernel}: rows in tiles of
- * {@link #TILE}, one 16-bit lane per row; a word holds 8 consecutive stored columns as q = t + 1 in bits 2k..2k+1
- * ({@link TernaryPacking#packUnpack}). Columns are cut into chunks of at most 128 inside each group
+ * {@link #TILE}, one 16-bit lane per row (rows interleaved so that the 32-bit halves of a vector hold the first and
+ * second half of its rows, {@link TernaryPacking#unpackLane}); a word holds 8 consecutive stored columns as
+ * q = t + 1 in bits 2k..2k+1 ({@link TernaryPacking#packUnpack}). Columns are cut into chunks of at most 128 inside each group
  * ({@link TernaryPacking#unpackChunks}), each padded to whole words with t = 0. α and μ are f16 in
  * [tile][group][lane] order. 2 bits of codes plus 32 bits of α and μ per row and group: 2.25 bits per weight for
  * groups of 128.
  */
 record UnpackLayout(int out, int in, int groupSize, int groups, int tiles, TernaryPacking.Chunks chunks, short[] codes,
         short[] alpha, short[] mu) {
+    /** 16-bit lanes per vector at this JVM's preferred width. */
+    static final int LANES = jdk.incubator.vector.ShortVector.SPECIES_PREFERRED.length();
     /** Rows per tile: 32, or one vector where a vector holds more shorts (wide SVE). */
-    static final int TILE = Math.max(32, jdk.incubator.vector.ShortVector.SPECIES_PREFERRED.length());
+    static final int TILE = Math.max(32, LANES);
 
     /** codes: rows × cols in stored column order, values in {-1, 0, 1}; alpha, mu: f16 [row][group] (mu may be null). */
     static UnpackLayout pack(int out, int in, int groupSize, byte[] codes, short[] alpha, short[] mu) {
         if (out <= 0 || in <= 0 || groupSize <= 0) throw new IllegalArgumentException("bad shape " + out + "x" + in + "/" + groupSize);
         int groups = TernaryPacking.groups(in, groupSize);
         return new UnpackLayout(out, in, groupSize, groups, (out + TILE - 1) / TILE, TernaryPacking.unpackChunks(in, groupSize),
-                TernaryPacking.packUnpack(codes, out, in, groupSize, TILE), TernaryPacking.tileOrder(alpha, out, groups, TILE),
-                mu == null ? null : TernaryPacking.tileOrder(mu, out, groups, TILE));
+                TernaryPacking.packUnpack(codes, out, in, groupSize, TILE, LANES), TernaryPacking.tileOrder(alpha, out, groups, TILE, LANES),
+                mu == null ? null : TernaryPacking.tileOrder(mu, out, groups, TILE, LANES));
     }
 
     int words() {

@@ -66,10 +66,26 @@ class KernelSelectionTest {
         assertEquals("unpack-256", KernelRace.winner(res).name());
         assertTrue(res.get(0).dropped());
         assertFalse(res.get(1).dropped());
-        // one warm-up turn (its 5000 fake ns already exceed the 1000 ns warm-up budget), then one timed round
-        assertEquals(2, slow.runs, "a candidate that is far behind is timed once, then dropped");
+        // one warm-up turn (its 5000 fake ns already exceed the 1000 ns warm-up budget), then timed until it has
+        // shown no improvement for `patience` (3) rounds
+        assertEquals(1 + 1 + 3, slow.runs, "a candidate that is far behind and not improving is dropped");
         assertEquals(slow.runs, res.get(0).runs());
         assertTrue(ok.runs >= 1 + 3, "the survivor gets at least the minimum timed rounds");
+    }
+
+    /** A candidate that keeps getting faster (the JIT replacing its code) is not dropped while it improves. */
+    @Test
+    void aCandidateStillImprovingIsKept() {
+        FakeClock c = new FakeClock();
+        Fake ok = new Fake(c, 50);
+        long[] cost = {100_000};
+        KernelRace.Entry late = new KernelRace.Entry("late", () -> c.now += 10, () -> {
+            c.now += cost[0];
+            cost[0] = Math.max(20, cost[0] / 3);
+        });
+        List<KernelRace.Result> res = KernelRace.run(List.of(ok.entry("ok"), late), c, LIMITS);
+        assertFalse(res.get(1).dropped());
+        assertEquals("late", KernelRace.winner(res).name(), "once compiled it is the faster one");
     }
 
     @Test

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.*;
 import dev.tern.format.TernaryMatrix;
 import dev.tern.format.TritPlaneMatrix;
 import java.util.Random;
-import jdk.incubator.vector.ShortVector;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -56,8 +55,9 @@ class TernaryKernelsTest {
         Random r = new Random(15);
         for (int[] s : SHAPES) {
             byte[] c = trits(r, s[0] * s[1]);
-            for (int tile : new int[] {32, 64}) {
-                assertArrayEquals(c, TernaryPacking.unpackUnpack(TernaryPacking.packUnpack(c, s[0], s[1], s[2], tile), s[0], s[1], s[2], tile));
+            for (int[] tl : new int[][] {{32, 8}, {32, 16}, {32, 32}, {64, 64}}) {
+                short[] p = TernaryPacking.packUnpack(c, s[0], s[1], s[2], tl[0], tl[1]);
+                assertArrayEquals(c, TernaryPacking.unpackUnpack(p, s[0], s[1], s[2], tl[0], tl[1]));
             }
             if (s[2] <= 128) {
                 short[] p = TernaryPacking.packLut3(c, s[0], s[1], s[2]);
@@ -75,10 +75,29 @@ class TernaryKernelsTest {
         assertEquals(16 * 5 + 8, ch.words());
     }
 
+    /** Rows of a 16-lane vector: the first 8 in the even lanes, the last 8 in the odd lanes; a permutation per vector. */
+    @Test
+    void unpackLanesInterleaveHalves() {
+        for (int lanes : new int[] {8, 16, 32}) {
+            boolean[] seen = new boolean[64];
+            for (int j = 0; j < 64; j++) {
+                int l = TernaryPacking.unpackLane(j, lanes);
+                assertEquals(j / lanes, l / lanes, "stays in its vector");
+                assertFalse(seen[l]);
+                seen[l] = true;
+            }
+        }
+        assertEquals(0, TernaryPacking.unpackLane(0, 16));
+        assertEquals(2, TernaryPacking.unpackLane(1, 16));
+        assertEquals(1, TernaryPacking.unpackLane(8, 16));
+        assertEquals(15, TernaryPacking.unpackLane(15, 16));
+        assertEquals(16 + 1, TernaryPacking.unpackLane(16 + 8, 16));
+    }
+
     @Test
     void rejectsNonTernary() {
         assertThrows(IllegalArgumentException.class, () -> TernaryPacking.packLut3(new byte[] {2}, 1, 1, 128));
-        assertThrows(IllegalArgumentException.class, () -> TernaryPacking.packUnpack(new byte[] {-2}, 1, 1, 128, 32));
+        assertThrows(IllegalArgumentException.class, () -> TernaryPacking.packUnpack(new byte[] {-2}, 1, 1, 128, 32, 16));
     }
 
     /**
@@ -278,20 +297,28 @@ class TernaryKernelsTest {
 
     @Test
     void vectorF16ConversionMatchesScalar() {
-        int n = ShortVector.SPECIES_PREFERRED.length();
-        short[] h = new short[Math.max(16, n)];
-        float[] w = new float[16], v = new float[n];
-        for (int base = 0; base < 65536; base += h.length) {
-            for (int i = 0; i < h.length; i++) h[i] = (short) (base + i);
+        var si = jdk.incubator.vector.IntVector.SPECIES_PREFERRED;
+        int n = si.length();
+        int[] packed = new int[n];
+        float[] w = new float[16], lo = new float[n], hi = new float[n];
+        short[] h = new short[16];
+        for (int base = 0; base < 65536; base += 16) {
+            for (int i = 0; i < 16; i++) h[i] = (short) (base + i);
             Lut3Kernel.f16ToFloats(h, 0, w, 0);
-            ShortVector sv = ShortVector.fromArray(ShortVector.SPECIES_PREFERRED, h, 0);
-            UnpackKernel.f16(sv, 0).intoArray(v, 0);
-            UnpackKernel.f16(sv, 1).intoArray(v, n / 2);
-            for (int i = 0; i < h.length; i++) {
+            for (int i = 0; i < 16; i += n) {
+                for (int k = 0; k < n && i + k < 16; k++) packed[k] = (h[i + k] & 0xffff) | h[(i + k + 7) % 16] << 16;
+                var v = jdk.incubator.vector.IntVector.fromArray(si, packed, 0);
+                UnpackKernel.f16Low(v).intoArray(lo, 0);
+                UnpackKernel.f16High(v).intoArray(hi, 0);
+                for (int k = 0; k < n && i + k < 16; k++) {
+                    short a = h[i + k], b = h[(i + k + 7) % 16];
+                    if ((a & 0x7c00) != 0x7c00) assertEquals(Float.floatToIntBits(Float.float16ToFloat(a)), Float.floatToIntBits(lo[k]), "low f16 " + a);
+                    if ((b & 0x7c00) != 0x7c00) assertEquals(Float.floatToIntBits(Float.float16ToFloat(b)), Float.floatToIntBits(hi[k]), "high f16 " + b);
+                }
+            }
+            for (int i = 0; i < 16; i++) {
                 if (((base + i) & 0x7c00) == 0x7c00) continue; // Inf and NaN are never scales
-                int want = Float.floatToIntBits(Float.float16ToFloat(h[i]));
-                if (i < 16) assertEquals(want, Float.floatToIntBits(w[i]), "lut3 f16 " + (base + i));
-                if (i < n) assertEquals(want, Float.floatToIntBits(v[i]), "unpack f16 " + (base + i));
+                assertEquals(Float.floatToIntBits(Float.float16ToFloat(h[i])), Float.floatToIntBits(w[i]), "lut3 f16 " + (base + i));
             }
         }
     }
