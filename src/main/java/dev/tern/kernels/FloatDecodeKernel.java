@@ -65,6 +65,11 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
     }
 
     @Override
+    public boolean usesGroupSums(int tokens) {
+        return false;
+    }
+
+    @Override
     public void apply(float[] xp, float[] gs, float[] y, int tokens) {
         apply(xp, y, tokens); // μ is folded into the decoded weights, so the group sums are not needed
     }

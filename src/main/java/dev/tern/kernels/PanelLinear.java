@@ -26,11 +26,11 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
      */
     static final int MR = S.vectorBitSize() >= 512 ? 6 : 4;
     /** KC * NR * 4 bytes = one weight micro-panel; 128 keeps it at half of a 32 KiB L1 for 512-bit vectors. */
-    static final int KC = Integer.getInteger("tern.kc", Math.max(64, 4096 / NR));
+    static final int KC = Math.max(64, 4096 / NR);
     /** Max token tiles per work block: the packed x block (TB*MR*KC floats, 96 KiB) stays in L2. */
-    static final int TB_MAX = Integer.getInteger("tern.tb", 16);
+    static final int TB_MAX = 16;
     /** Panels per work block. */
-    static final int PB = Integer.getInteger("tern.pb", 4);
+    static final int PB = 4;
 
     final int out, in, panels;
     private float[] xpScratch = new float[0];

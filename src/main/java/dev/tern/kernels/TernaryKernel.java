@@ -11,6 +11,11 @@ interface TernaryKernel {
      */
     void apply(float[] xp, float[] gs, float[] y, int tokens);
 
+    /** Whether {@link #apply} reads the group sums for this many tokens (kernels that fold μ into f32 weights do not). */
+    default boolean usesGroupSums(int tokens) {
+        return true;
+    }
+
     /** Bytes of codes and scales this kernel keeps in memory. */
     long residentBytes();
 

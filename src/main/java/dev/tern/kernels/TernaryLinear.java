@@ -55,7 +55,7 @@ public final class TernaryLinear implements LinearOp {
     public void apply(float[] x, float[] y, int tokens) {
         if (x.length < (long) tokens * in || y.length < (long) tokens * out) throw new IllegalArgumentException("x/y too short");
         float[] xp = permute(x, tokens, in, perm);
-        kernel.apply(xp, hasMu ? groupSums(xp, tokens, in, groupSize) : null, y, tokens);
+        kernel.apply(xp, hasMu && kernel.usesGroupSums(tokens) ? groupSums(xp, tokens, in, groupSize) : null, y, tokens);
     }
 
     /** x [tokens][in] gathered into stored column order (x itself when there is no permutation). */

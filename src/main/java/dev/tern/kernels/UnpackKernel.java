@@ -77,6 +77,11 @@ final class UnpackKernel implements TernaryKernel {
     }
 
     @Override
+    public boolean usesGroupSums(int tokens) {
+        return tokens < PREFILL_TOKENS;
+    }
+
+    @Override
     public void apply(float[] xp, float[] gs, float[] y, int tokens) {
         if (tokens >= PREFILL_TOKENS) {
             prefill.apply(xp, gs, y, tokens);
