@@ -176,135 +176,66 @@ final class UnpackKernel implements TernaryKernel {
         System.arraycopy(f, 0, y, t * out + r0, Math.min(TILE, out - r0));
     }
 
-    /** acc[ao..ao+TILE) = Σ q·xq (int16, wrapping) over chunk c for the rows of one tile. */
+    /**
+     * acc[ao..ao+TILE) = Σ q·xq (int16, wrapping) over chunk c for the rows of one tile: its four vectors per pass,
+     * so each activation broadcast serves four multiplies (4 codes, 4 accumulators and a broadcast fit in the 16
+     * vector registers of AVX2 and SSE).
+     */
     private void dot1(int tile, int c, short[] xq, int xo, short[] acc, int ao) {
-        if (SUB == 1) {
-            dot1Single(tile, c, xq, xo, acc, ao);
-            return;
-        }
-        if (SUB % 4 == 0) {
-            dot1Quad(tile, c, xq, xo, acc, ao);
-            return;
-        }
         short[] cd = codes;
         int w0 = (tile * words + chunkWord[c]) * TILE, nw = (chunkLen[c] + 7) >> 3;
-        // two sub-vectors per pass share the eight activation broadcasts of a word
-        for (int sv = 0; sv < SUB; sv += 2) {
-            ShortVector a = ShortVector.zero(S), b = a;
-            for (int w = 0; w < nw; w++) {
-                int o = w0 + w * TILE + sv * L;
-                IntVector v = ShortVector.fromArray(S, cd, o).reinterpretAsInts();
-                IntVector u = ShortVector.fromArray(S, cd, o + L).reinterpretAsInts();
-                int j = xo + 8 * w;
-                ShortVector x0 = ShortVector.broadcast(S, xq[j + 0]);
-                a = a.add(v.and(FIELDS).reinterpretAsShorts().mul(x0));
-                b = b.add(u.and(FIELDS).reinterpretAsShorts().mul(x0));
-                ShortVector x1 = ShortVector.broadcast(S, xq[j + 1]);
-                a = a.add(v.lanewise(VectorOperators.LSHR, 2).and(FIELDS).reinterpretAsShorts().mul(x1));
-                b = b.add(u.lanewise(VectorOperators.LSHR, 2).and(FIELDS).reinterpretAsShorts().mul(x1));
-                ShortVector x2 = ShortVector.broadcast(S, xq[j + 2]);
-                a = a.add(v.lanewise(VectorOperators.LSHR, 4).and(FIELDS).reinterpretAsShorts().mul(x2));
-                b = b.add(u.lanewise(VectorOperators.LSHR, 4).and(FIELDS).reinterpretAsShorts().mul(x2));
-                ShortVector x3 = ShortVector.broadcast(S, xq[j + 3]);
-                a = a.add(v.lanewise(VectorOperators.LSHR, 6).and(FIELDS).reinterpretAsShorts().mul(x3));
-                b = b.add(u.lanewise(VectorOperators.LSHR, 6).and(FIELDS).reinterpretAsShorts().mul(x3));
-                ShortVector x4 = ShortVector.broadcast(S, xq[j + 4]);
-                a = a.add(v.lanewise(VectorOperators.LSHR, 8).and(FIELDS).reinterpretAsShorts().mul(x4));
-                b = b.add(u.lanewise(VectorOperators.LSHR, 8).and(FIELDS).reinterpretAsShorts().mul(x4));
-                ShortVector x5 = ShortVector.broadcast(S, xq[j + 5]);
-                a = a.add(v.lanewise(VectorOperators.LSHR, 10).and(FIELDS).reinterpretAsShorts().mul(x5));
-                b = b.add(u.lanewise(VectorOperators.LSHR, 10).and(FIELDS).reinterpretAsShorts().mul(x5));
-                ShortVector x6 = ShortVector.broadcast(S, xq[j + 6]);
-                a = a.add(v.lanewise(VectorOperators.LSHR, 12).and(FIELDS).reinterpretAsShorts().mul(x6));
-                b = b.add(u.lanewise(VectorOperators.LSHR, 12).and(FIELDS).reinterpretAsShorts().mul(x6));
-                ShortVector x7 = ShortVector.broadcast(S, xq[j + 7]);
-                a = a.add(v.lanewise(VectorOperators.LSHR, 14).and(FIELDS).reinterpretAsShorts().mul(x7));
-                b = b.add(u.lanewise(VectorOperators.LSHR, 14).and(FIELDS).reinterpretAsShorts().mul(x7));
-            }
-            a.intoArray(acc, ao + sv * L);
-            b.intoArray(acc, ao + sv * L + L);
-        }
-    }
-
-    /** {@link #dot1} for four sub-vectors per tile (128-bit vectors): one broadcast per field serves all four. */
-    private void dot1Quad(int tile, int c, short[] xq, int xo, short[] acc, int ao) {
-        short[] cd = codes;
-        int w0 = (tile * words + chunkWord[c]) * TILE, nw = (chunkLen[c] + 7) >> 3;
-        for (int sv = 0; sv < SUB; sv += 4) {
-            ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-            for (int w = 0; w < nw; w++) {
-                int o = w0 + w * TILE + sv * L;
-                IntVector p = ShortVector.fromArray(S, cd, o).reinterpretAsInts();
-                IntVector q = ShortVector.fromArray(S, cd, o + L).reinterpretAsInts();
-                IntVector r = ShortVector.fromArray(S, cd, o + 2 * L).reinterpretAsInts();
-                IntVector s = ShortVector.fromArray(S, cd, o + 3 * L).reinterpretAsInts();
-                int j = xo + 8 * w;
-                ShortVector x0 = ShortVector.broadcast(S, xq[j + 0]);
-                a0 = a0.add(p.and(FIELDS).reinterpretAsShorts().mul(x0));
-                a1 = a1.add(q.and(FIELDS).reinterpretAsShorts().mul(x0));
-                a2 = a2.add(r.and(FIELDS).reinterpretAsShorts().mul(x0));
-                a3 = a3.add(s.and(FIELDS).reinterpretAsShorts().mul(x0));
-                ShortVector x1 = ShortVector.broadcast(S, xq[j + 1]);
-                a0 = a0.add(p.lanewise(VectorOperators.LSHR, 2).and(FIELDS).reinterpretAsShorts().mul(x1));
-                a1 = a1.add(q.lanewise(VectorOperators.LSHR, 2).and(FIELDS).reinterpretAsShorts().mul(x1));
-                a2 = a2.add(r.lanewise(VectorOperators.LSHR, 2).and(FIELDS).reinterpretAsShorts().mul(x1));
-                a3 = a3.add(s.lanewise(VectorOperators.LSHR, 2).and(FIELDS).reinterpretAsShorts().mul(x1));
-                ShortVector x2 = ShortVector.broadcast(S, xq[j + 2]);
-                a0 = a0.add(p.lanewise(VectorOperators.LSHR, 4).and(FIELDS).reinterpretAsShorts().mul(x2));
-                a1 = a1.add(q.lanewise(VectorOperators.LSHR, 4).and(FIELDS).reinterpretAsShorts().mul(x2));
-                a2 = a2.add(r.lanewise(VectorOperators.LSHR, 4).and(FIELDS).reinterpretAsShorts().mul(x2));
-                a3 = a3.add(s.lanewise(VectorOperators.LSHR, 4).and(FIELDS).reinterpretAsShorts().mul(x2));
-                ShortVector x3 = ShortVector.broadcast(S, xq[j + 3]);
-                a0 = a0.add(p.lanewise(VectorOperators.LSHR, 6).and(FIELDS).reinterpretAsShorts().mul(x3));
-                a1 = a1.add(q.lanewise(VectorOperators.LSHR, 6).and(FIELDS).reinterpretAsShorts().mul(x3));
-                a2 = a2.add(r.lanewise(VectorOperators.LSHR, 6).and(FIELDS).reinterpretAsShorts().mul(x3));
-                a3 = a3.add(s.lanewise(VectorOperators.LSHR, 6).and(FIELDS).reinterpretAsShorts().mul(x3));
-                ShortVector x4 = ShortVector.broadcast(S, xq[j + 4]);
-                a0 = a0.add(p.lanewise(VectorOperators.LSHR, 8).and(FIELDS).reinterpretAsShorts().mul(x4));
-                a1 = a1.add(q.lanewise(VectorOperators.LSHR, 8).and(FIELDS).reinterpretAsShorts().mul(x4));
-                a2 = a2.add(r.lanewise(VectorOperators.LSHR, 8).and(FIELDS).reinterpretAsShorts().mul(x4));
-                a3 = a3.add(s.lanewise(VectorOperators.LSHR, 8).and(FIELDS).reinterpretAsShorts().mul(x4));
-                ShortVector x5 = ShortVector.broadcast(S, xq[j + 5]);
-                a0 = a0.add(p.lanewise(VectorOperators.LSHR, 10).and(FIELDS).reinterpretAsShorts().mul(x5));
-                a1 = a1.add(q.lanewise(VectorOperators.LSHR, 10).and(FIELDS).reinterpretAsShorts().mul(x5));
-                a2 = a2.add(r.lanewise(VectorOperators.LSHR, 10).and(FIELDS).reinterpretAsShorts().mul(x5));
-                a3 = a3.add(s.lanewise(VectorOperators.LSHR, 10).and(FIELDS).reinterpretAsShorts().mul(x5));
-                ShortVector x6 = ShortVector.broadcast(S, xq[j + 6]);
-                a0 = a0.add(p.lanewise(VectorOperators.LSHR, 12).and(FIELDS).reinterpretAsShorts().mul(x6));
-                a1 = a1.add(q.lanewise(VectorOperators.LSHR, 12).and(FIELDS).reinterpretAsShorts().mul(x6));
-                a2 = a2.add(r.lanewise(VectorOperators.LSHR, 12).and(FIELDS).reinterpretAsShorts().mul(x6));
-                a3 = a3.add(s.lanewise(VectorOperators.LSHR, 12).and(FIELDS).reinterpretAsShorts().mul(x6));
-                ShortVector x7 = ShortVector.broadcast(S, xq[j + 7]);
-                a0 = a0.add(p.lanewise(VectorOperators.LSHR, 14).and(FIELDS).reinterpretAsShorts().mul(x7));
-                a1 = a1.add(q.lanewise(VectorOperators.LSHR, 14).and(FIELDS).reinterpretAsShorts().mul(x7));
-                a2 = a2.add(r.lanewise(VectorOperators.LSHR, 14).and(FIELDS).reinterpretAsShorts().mul(x7));
-                a3 = a3.add(s.lanewise(VectorOperators.LSHR, 14).and(FIELDS).reinterpretAsShorts().mul(x7));
-            }
-            a0.intoArray(acc, ao + sv * L);
-            a1.intoArray(acc, ao + sv * L + L);
-            a2.intoArray(acc, ao + sv * L + 2 * L);
-            a3.intoArray(acc, ao + sv * L + 3 * L);
-        }
-    }
-
-    /** {@link #dot1} where one vector spans the tile (512-bit and wider). */
-    private void dot1Single(int tile, int c, short[] xq, int xo, short[] acc, int ao) {
-        short[] cd = codes;
-        int w0 = (tile * words + chunkWord[c]) * TILE, nw = (chunkLen[c] + 7) >> 3;
-        ShortVector a = ShortVector.zero(S), b = a;
+        ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
         for (int w = 0; w < nw; w++) {
-            IntVector v = ShortVector.fromArray(S, cd, w0 + w * TILE).reinterpretAsInts();
-            int j = xo + 8 * w;
-            a = a.add(v.and(FIELDS).reinterpretAsShorts().mul(xq[j]));
-            b = b.add(v.lanewise(VectorOperators.LSHR, 2).and(FIELDS).reinterpretAsShorts().mul(xq[j + 1]));
-            a = a.add(v.lanewise(VectorOperators.LSHR, 4).and(FIELDS).reinterpretAsShorts().mul(xq[j + 2]));
-            b = b.add(v.lanewise(VectorOperators.LSHR, 6).and(FIELDS).reinterpretAsShorts().mul(xq[j + 3]));
-            a = a.add(v.lanewise(VectorOperators.LSHR, 8).and(FIELDS).reinterpretAsShorts().mul(xq[j + 4]));
-            b = b.add(v.lanewise(VectorOperators.LSHR, 10).and(FIELDS).reinterpretAsShorts().mul(xq[j + 5]));
-            a = a.add(v.lanewise(VectorOperators.LSHR, 12).and(FIELDS).reinterpretAsShorts().mul(xq[j + 6]));
-            b = b.add(v.lanewise(VectorOperators.LSHR, 14).and(FIELDS).reinterpretAsShorts().mul(xq[j + 7]));
+            int o = w0 + w * TILE, j = xo + 8 * w;
+            IntVector p = ShortVector.fromArray(S, cd, o).reinterpretAsInts();
+            IntVector q = ShortVector.fromArray(S, cd, o + L).reinterpretAsInts();
+            IntVector r = ShortVector.fromArray(S, cd, o + 2 * L).reinterpretAsInts();
+            IntVector s = ShortVector.fromArray(S, cd, o + 3 * L).reinterpretAsInts();
+            ShortVector x0 = ShortVector.broadcast(S, xq[j + 0]);
+            a0 = a0.add(p.and(FIELDS).reinterpretAsShorts().mul(x0));
+            a1 = a1.add(q.and(FIELDS).reinterpretAsShorts().mul(x0));
+            a2 = a2.add(r.and(FIELDS).reinterpretAsShorts().mul(x0));
+            a3 = a3.add(s.and(FIELDS).reinterpretAsShorts().mul(x0));
+            ShortVector x1 = ShortVector.broadcast(S, xq[j + 1]);
+            a0 = a0.add(p.lanewise(VectorOperators.LSHR, 2).and(FIELDS).reinterpretAsShorts().mul(x1));
+            a1 = a1.add(q.lanewise(VectorOperators.LSHR, 2).and(FIELDS).reinterpretAsShorts().mul(x1));
+            a2 = a2.add(r.lanewise(VectorOperators.LSHR, 2).and(FIELDS).reinterpretAsShorts().mul(x1));
+            a3 = a3.add(s.lanewise(VectorOperators.LSHR, 2).and(FIELDS).reinterpretAsShorts().mul(x1));
+            ShortVector x2 = ShortVector.broadcast(S, xq[j + 2]);
+            a0 = a0.add(p.lanewise(VectorOperators.LSHR, 4).and(FIELDS).reinterpretAsShorts().mul(x2));
+            a1 = a1.add(q.lanewise(VectorOperators.LSHR, 4).and(FIELDS).reinterpretAsShorts().mul(x2));
+            a2 = a2.add(r.lanewise(VectorOperators.LSHR, 4).and(FIELDS).reinterpretAsShorts().mul(x2));
+            a3 = a3.add(s.lanewise(VectorOperators.LSHR, 4).and(FIELDS).reinterpretAsShorts().mul(x2));
+            ShortVector x3 = ShortVector.broadcast(S, xq[j + 3]);
+            a0 = a0.add(p.lanewise(VectorOperators.LSHR, 6).and(FIELDS).reinterpretAsShorts().mul(x3));
+            a1 = a1.add(q.lanewise(VectorOperators.LSHR, 6).and(FIELDS).reinterpretAsShorts().mul(x3));
+            a2 = a2.add(r.lanewise(VectorOperators.LSHR, 6).and(FIELDS).reinterpretAsShorts().mul(x3));
+            a3 = a3.add(s.lanewise(VectorOperators.LSHR, 6).and(FIELDS).reinterpretAsShorts().mul(x3));
+            ShortVector x4 = ShortVector.broadcast(S, xq[j + 4]);
+            a0 = a0.add(p.lanewise(VectorOperators.LSHR, 8).and(FIELDS).reinterpretAsShorts().mul(x4));
+            a1 = a1.add(q.lanewise(VectorOperators.LSHR, 8).and(FIELDS).reinterpretAsShorts().mul(x4));
+            a2 = a2.add(r.lanewise(VectorOperators.LSHR, 8).and(FIELDS).reinterpretAsShorts().mul(x4));
+            a3 = a3.add(s.lanewise(VectorOperators.LSHR, 8).and(FIELDS).reinterpretAsShorts().mul(x4));
+            ShortVector x5 = ShortVector.broadcast(S, xq[j + 5]);
+            a0 = a0.add(p.lanewise(VectorOperators.LSHR, 10).and(FIELDS).reinterpretAsShorts().mul(x5));
+            a1 = a1.add(q.lanewise(VectorOperators.LSHR, 10).and(FIELDS).reinterpretAsShorts().mul(x5));
+            a2 = a2.add(r.lanewise(VectorOperators.LSHR, 10).and(FIELDS).reinterpretAsShorts().mul(x5));
+            a3 = a3.add(s.lanewise(VectorOperators.LSHR, 10).and(FIELDS).reinterpretAsShorts().mul(x5));
+            ShortVector x6 = ShortVector.broadcast(S, xq[j + 6]);
+            a0 = a0.add(p.lanewise(VectorOperators.LSHR, 12).and(FIELDS).reinterpretAsShorts().mul(x6));
+            a1 = a1.add(q.lanewise(VectorOperators.LSHR, 12).and(FIELDS).reinterpretAsShorts().mul(x6));
+            a2 = a2.add(r.lanewise(VectorOperators.LSHR, 12).and(FIELDS).reinterpretAsShorts().mul(x6));
+            a3 = a3.add(s.lanewise(VectorOperators.LSHR, 12).and(FIELDS).reinterpretAsShorts().mul(x6));
+            ShortVector x7 = ShortVector.broadcast(S, xq[j + 7]);
+            a0 = a0.add(p.lanewise(VectorOperators.LSHR, 14).and(FIELDS).reinterpretAsShorts().mul(x7));
+            a1 = a1.add(q.lanewise(VectorOperators.LSHR, 14).and(FIELDS).reinterpretAsShorts().mul(x7));
+            a2 = a2.add(r.lanewise(VectorOperators.LSHR, 14).and(FIELDS).reinterpretAsShorts().mul(x7));
+            a3 = a3.add(s.lanewise(VectorOperators.LSHR, 14).and(FIELDS).reinterpretAsShorts().mul(x7));
         }
-        a.add(b).intoArray(acc, ao);
+        a0.intoArray(acc, ao);
+        a1.intoArray(acc, ao + L);
+        a2.intoArray(acc, ao + 2 * L);
+        a3.intoArray(acc, ao + 3 * L);
     }
 
     // ---------------------------------------------------------------- flush into f32

@@ -13,8 +13,8 @@ record UnpackLayout(int out, int in, int groupSize, int groups, int tiles, Terna
         short[] alpha, short[] mu) {
     /** 16-bit lanes per vector at this JVM's preferred width. */
     static final int LANES = jdk.incubator.vector.ShortVector.SPECIES_PREFERRED.length();
-    /** Rows per tile: 32, or one vector where a vector holds more shorts (wide SVE). */
-    static final int TILE = Math.max(32, LANES);
+    /** Rows per tile: four vectors (32 rows at 128 bits, 64 at 256, 128 at 512), which the kernels process together. */
+    static final int TILE = 4 * LANES;
 
     /** codes: rows × cols in stored column order, values in {-1, 0, 1}; alpha, mu: f16 [row][group] (mu may be null). */
     static UnpackLayout pack(int out, int in, int groupSize, byte[] codes, short[] alpha, short[] mu) {
