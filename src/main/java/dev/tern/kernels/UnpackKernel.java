@@ -191,46 +191,16 @@ final class UnpackKernel implements TernaryKernel {
             IntVector q = ShortVector.fromArray(S, cd, o + L).reinterpretAsInts();
             IntVector r = ShortVector.fromArray(S, cd, o + 2 * L).reinterpretAsInts();
             IntVector s = ShortVector.fromArray(S, cd, o + 3 * L).reinterpretAsInts();
-            ShortVector x0 = ShortVector.broadcast(S, xq[j + 0]);
-            a0 = a0.add(p.and(FIELDS).reinterpretAsShorts().mul(x0));
-            a1 = a1.add(q.and(FIELDS).reinterpretAsShorts().mul(x0));
-            a2 = a2.add(r.and(FIELDS).reinterpretAsShorts().mul(x0));
-            a3 = a3.add(s.and(FIELDS).reinterpretAsShorts().mul(x0));
-            ShortVector x1 = ShortVector.broadcast(S, xq[j + 1]);
-            a0 = a0.add(p.lanewise(VectorOperators.LSHR, 2).and(FIELDS).reinterpretAsShorts().mul(x1));
-            a1 = a1.add(q.lanewise(VectorOperators.LSHR, 2).and(FIELDS).reinterpretAsShorts().mul(x1));
-            a2 = a2.add(r.lanewise(VectorOperators.LSHR, 2).and(FIELDS).reinterpretAsShorts().mul(x1));
-            a3 = a3.add(s.lanewise(VectorOperators.LSHR, 2).and(FIELDS).reinterpretAsShorts().mul(x1));
-            ShortVector x2 = ShortVector.broadcast(S, xq[j + 2]);
-            a0 = a0.add(p.lanewise(VectorOperators.LSHR, 4).and(FIELDS).reinterpretAsShorts().mul(x2));
-            a1 = a1.add(q.lanewise(VectorOperators.LSHR, 4).and(FIELDS).reinterpretAsShorts().mul(x2));
-            a2 = a2.add(r.lanewise(VectorOperators.LSHR, 4).and(FIELDS).reinterpretAsShorts().mul(x2));
-            a3 = a3.add(s.lanewise(VectorOperators.LSHR, 4).and(FIELDS).reinterpretAsShorts().mul(x2));
-            ShortVector x3 = ShortVector.broadcast(S, xq[j + 3]);
-            a0 = a0.add(p.lanewise(VectorOperators.LSHR, 6).and(FIELDS).reinterpretAsShorts().mul(x3));
-            a1 = a1.add(q.lanewise(VectorOperators.LSHR, 6).and(FIELDS).reinterpretAsShorts().mul(x3));
-            a2 = a2.add(r.lanewise(VectorOperators.LSHR, 6).and(FIELDS).reinterpretAsShorts().mul(x3));
-            a3 = a3.add(s.lanewise(VectorOperators.LSHR, 6).and(FIELDS).reinterpretAsShorts().mul(x3));
-            ShortVector x4 = ShortVector.broadcast(S, xq[j + 4]);
-            a0 = a0.add(p.lanewise(VectorOperators.LSHR, 8).and(FIELDS).reinterpretAsShorts().mul(x4));
-            a1 = a1.add(q.lanewise(VectorOperators.LSHR, 8).and(FIELDS).reinterpretAsShorts().mul(x4));
-            a2 = a2.add(r.lanewise(VectorOperators.LSHR, 8).and(FIELDS).reinterpretAsShorts().mul(x4));
-            a3 = a3.add(s.lanewise(VectorOperators.LSHR, 8).and(FIELDS).reinterpretAsShorts().mul(x4));
-            ShortVector x5 = ShortVector.broadcast(S, xq[j + 5]);
-            a0 = a0.add(p.lanewise(VectorOperators.LSHR, 10).and(FIELDS).reinterpretAsShorts().mul(x5));
-            a1 = a1.add(q.lanewise(VectorOperators.LSHR, 10).and(FIELDS).reinterpretAsShorts().mul(x5));
-            a2 = a2.add(r.lanewise(VectorOperators.LSHR, 10).and(FIELDS).reinterpretAsShorts().mul(x5));
-            a3 = a3.add(s.lanewise(VectorOperators.LSHR, 10).and(FIELDS).reinterpretAsShorts().mul(x5));
-            ShortVector x6 = ShortVector.broadcast(S, xq[j + 6]);
-            a0 = a0.add(p.lanewise(VectorOperators.LSHR, 12).and(FIELDS).reinterpretAsShorts().mul(x6));
-            a1 = a1.add(q.lanewise(VectorOperators.LSHR, 12).and(FIELDS).reinterpretAsShorts().mul(x6));
-            a2 = a2.add(r.lanewise(VectorOperators.LSHR, 12).and(FIELDS).reinterpretAsShorts().mul(x6));
-            a3 = a3.add(s.lanewise(VectorOperators.LSHR, 12).and(FIELDS).reinterpretAsShorts().mul(x6));
-            ShortVector x7 = ShortVector.broadcast(S, xq[j + 7]);
-            a0 = a0.add(p.lanewise(VectorOperators.LSHR, 14).and(FIELDS).reinterpretAsShorts().mul(x7));
-            a1 = a1.add(q.lanewise(VectorOperators.LSHR, 14).and(FIELDS).reinterpretAsShorts().mul(x7));
-            a2 = a2.add(r.lanewise(VectorOperators.LSHR, 14).and(FIELDS).reinterpretAsShorts().mul(x7));
-            a3 = a3.add(s.lanewise(VectorOperators.LSHR, 14).and(FIELDS).reinterpretAsShorts().mul(x7));
+            // a constant trip count: C2 unrolls it, and the method stays small enough that every vector call inlines
+            // (written out eight times, it sometimes left one shift as a call into the Java fallback)
+            for (int k = 0; k < 8; k++) {
+                ShortVector x = ShortVector.broadcast(S, xq[j + k]);
+                int sh = 2 * k;
+                a0 = a0.add(p.lanewise(VectorOperators.LSHR, sh).and(FIELDS).reinterpretAsShorts().mul(x));
+                a1 = a1.add(q.lanewise(VectorOperators.LSHR, sh).and(FIELDS).reinterpretAsShorts().mul(x));
+                a2 = a2.add(r.lanewise(VectorOperators.LSHR, sh).and(FIELDS).reinterpretAsShorts().mul(x));
+                a3 = a3.add(s.lanewise(VectorOperators.LSHR, sh).and(FIELDS).reinterpretAsShorts().mul(x));
+            }
         }
         a0.intoArray(acc, ao);
         a1.intoArray(acc, ao + L);
