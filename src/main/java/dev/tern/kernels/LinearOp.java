@@ -16,6 +16,16 @@ public interface LinearOp {
     /** Bytes the weights occupy in memory (codes, scales, offsets, permutation all counted). */
     long weightBytes();
 
-    /** A short name of the storage format, e.g. "f32", "bf16", "ternary-2bit". */
+    /** A short name of the storage format, e.g. "f32", "bf16", "ternary-unpack-256". */
     String format();
+
+    /**
+     * ys[i] = ops[i](x) for layers that read the same input (q, k, v; gate, up). For one token through ternary
+     * layers of the unpack kernel, all of them run in one parallel pass (one synchronisation instead of one per
+     * layer); otherwise one after the other.
+     */
+    static void applyAll(LinearOp[] ops, float[] x, float[][] ys, int tokens) {
+        if (tokens == 1 && TernaryLinear.applyFused(ops, x, ys)) return;
+        for (int i = 0; i < ops.length; i++) ops[i].apply(x, ys[i], tokens);
+    }
 }

@@ -58,6 +58,26 @@ public final class TernaryLinear implements LinearOp {
         kernel.apply(xp, hasMu && kernel.usesGroupSums(tokens) ? groupSums(xp, tokens, in, groupSize) : null, y, tokens);
     }
 
+    /**
+     * One token through layers that share their input, in one parallel pass where all of them run the unpack
+     * kernel; otherwise one after the other.
+     */
+    static boolean applyFused(LinearOp[] ops, float[] x, float[][] ys) {
+        UnpackKernel[] ks = new UnpackKernel[ops.length];
+        for (int i = 0; i < ops.length; i++) {
+            if (!(ops[i] instanceof TernaryLinear t) || !(t.kernel instanceof UnpackKernel u) || t.in != ((TernaryLinear) ops[0]).in) return false;
+            ks[i] = u;
+        }
+        float[][] xp = new float[ops.length][], gs = new float[ops.length][];
+        for (int i = 0; i < ops.length; i++) {
+            TernaryLinear t = (TernaryLinear) ops[i];
+            xp[i] = i > 0 && java.util.Arrays.equals(t.perm, ((TernaryLinear) ops[i - 1]).perm) ? xp[i - 1] : permute(x, 1, t.in, t.perm);
+            gs[i] = t.hasMu ? groupSums(xp[i], 1, t.in, t.groupSize) : null;
+        }
+        UnpackKernel.applyFused(ks, xp, gs, ys);
+        return true;
+    }
+
     /** x [tokens][in] gathered into stored column order (x itself when there is no permutation). */
     static float[] permute(float[] x, int tokens, int in, int[] perm) {
         if (perm == null) return x;

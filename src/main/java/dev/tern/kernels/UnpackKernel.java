@@ -114,6 +114,41 @@ final class UnpackKernel implements TernaryKernel {
         });
     }
 
+    /**
+     * One token through several layers that read the same input (q, k, v; gate, up) in one parallel pass over all
+     * their tiles: one synchronisation instead of one per layer, and the small layers' tiles fill the gaps of the
+     * large ones. xp[i], gs[i]: layer i's permuted input and group sums; y[i] its output.
+     */
+    static void applyFused(UnpackKernel[] ks, float[][] xp, float[][] gs, float[][] y) {
+        int n = ks.length;
+        int[] first = new int[n + 1];
+        for (int i = 0; i < n; i++) first[i + 1] = first[i] + ks[i].tiles;
+        int minTiles = (int) Math.max(1, (256L << 10) / ((long) TILE * ks[0].in));
+        long id = CALLS.incrementAndGet();
+        Parallel.forRange(first[n], minTiles, (a, b) -> {
+            Scratch[] slots = FUSED.get();
+            if (slots.length < n) {
+                slots = java.util.Arrays.copyOf(slots, n);
+                for (int i = 0; i < n; i++) if (slots[i] == null) slots[i] = new Scratch();
+                FUSED.set(slots);
+            }
+            int i = 0;
+            for (int g = a; g < b; g++) {
+                while (g >= first[i + 1]) i++;
+                UnpackKernel k = ks[i];
+                Scratch s = slots[i];
+                if (s.built != id) {
+                    s.ensure(1, 8 * k.words, k.chunks);
+                    k.quantize(xp[i], 0, s, 0);
+                    s.built = id;
+                }
+                k.tileRows(g - first[i], s, 0, gs[i], y[i], slots[0]);
+            }
+        });
+    }
+
+    private static final ThreadLocal<Scratch[]> FUSED = ThreadLocal.withInitial(() -> new Scratch[0]);
+
     // ---------------------------------------------------------------- activations
 
     /**

@@ -1,5 +1,6 @@
 package dev.tern.model;
 
+import dev.tern.kernels.LinearOp;
 import dev.tern.util.Parallel;
 
 /**
@@ -82,9 +83,7 @@ public final class Transformer {
         for (int t = 0; t < n; t++) Ops.rmsNorm(xn, t * h, x, t * h, w.attnNorm(), h, c.rmsNormEps());
         if (capture != null) capture.input(layer, Site.QKV, xn, n);
         float[] q = new float[n * qDim], k = new float[n * kvDim], v = new float[n * kvDim];
-        w.q().apply(xn, q, n);
-        w.k().apply(xn, k, n);
-        w.v().apply(xn, v, n);
+        LinearOp.applyAll(new LinearOp[] {w.q(), w.k(), w.v()}, xn, new float[][] {q, k, v}, n);
         float[] keys = cache.keys(layer), values = cache.values(layer);
         for (int t = 0; t < n; t++) {
             addBias(q, t * qDim, w.qBias());
@@ -116,8 +115,7 @@ public final class Transformer {
         if (capture != null) capture.input(layer, Site.GATE_UP, xn, n);
         int m = c.intermediateSize();
         float[] g = new float[n * m], u = new float[n * m];
-        w.gate().apply(xn, g, n);
-        w.up().apply(xn, u, n);
+        LinearOp.applyAll(new LinearOp[] {w.gate(), w.up()}, xn, new float[][] {g, u}, n);
         Ops.swiglu(g, u, n * m);
         if (capture != null) capture.input(layer, Site.DOWN, g, n);
         w.down().apply(g, o, n);

@@ -278,6 +278,26 @@ class TernaryKernelsTest {
         }
     }
 
+    /** Layers sharing an input (q, k, v) give the same bits through the fused one-token pass as one by one. */
+    @Test
+    void fusedLayersMatchSeparateCalls() {
+        Random r = new Random(19);
+        TernaryMatrix a = ternary(r, 300, 700, 128, true), b = ternary(r, 70, 700, 128, true), c = ternary(r, 70, 700, 128, false);
+        for (KernelKind kind : new KernelKind[] {KernelKind.UNPACK, KernelKind.FLOAT}) {
+            LinearOp[] ops = {new TernaryLinear(a, kind), new TernaryLinear(b, kind), new TernaryLinear(c, kind)};
+            for (int t : new int[] {1, 5}) {
+                float[] x = gaussian(r, t * 700, 1f);
+                float[][] fused = {new float[t * 300], new float[t * 70], new float[t * 70]};
+                LinearOp.applyAll(ops, x, fused, t);
+                for (int i = 0; i < ops.length; i++) {
+                    float[] one = new float[fused[i].length];
+                    ops[i].apply(x, one, t);
+                    assertArrayEquals(one, fused[i], kind + " layer " + i + " t=" + t);
+                }
+            }
+        }
+    }
+
     @Test
     void deterministic() {
         Random r = new Random(6);
