@@ -6,8 +6,8 @@ import java.util.List;
 /**
  * Times candidates on the same work and names the fastest.
  *
- * <p>Warm-up first: each candidate's small work runs in turns, for a fixed time, so that the JIT compiles all of
- * them concurrently after many cheap calls (Vector API code is 100x slower before C2 compiles it, so the first calls
+ * <p>Warm-up first: each candidate's small work runs in turns until the JIT compilers fall quiet, so that all of
+ * them are compiled after many cheap calls (Vector API code is 100x slower before C2 compiles it, so the first calls
  * say nothing). Then timed rounds: the real work of each candidate in turns, each keeping its best round, until no
  * best has improved by 5 % for {@code patience} rounds, or the time is up. A candidate whose best has stopped
  * improving while more than {@code dropFactor} times the leader's is dropped: one that fell into the Vector API's
@@ -15,9 +15,26 @@ import java.util.List;
  * (it keeps getting faster) is kept.
  */
 final class KernelRace {
-    /** Time source; tests replace it with a fake one. */
+    /** Time source and JIT activity; tests replace it with a fake one. */
     interface Clock {
         long nanoTime();
+
+        /** Total time the JIT compilers have spent so far (ms): it stops growing once the hot code is compiled. */
+        long compilerMillis();
+
+        Clock SYSTEM = new Clock() {
+            private final java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+
+            @Override
+            public long nanoTime() {
+                return System.nanoTime();
+            }
+
+            @Override
+            public long compilerMillis() {
+                return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
+            }
+        };
     }
 
     /** warm: small work through the same code paths; work: what is timed. */
@@ -27,27 +44,45 @@ final class KernelRace {
     record Result(String name, long bestNanos, int runs, boolean dropped) {}
 
     /**
-     * warmNanos: warm-up time for all candidates together; timedNanos: most time for the timed rounds; at least
-     * minRounds timed rounds, stopping once every remaining best has not improved by 5 % for `patience` rounds.
+     * Warm-up for at least warmMinNanos, until the JIT has compiled nothing for quietNanos (at most warmMaxNanos);
+     * then each candidate's real work twice, untimed (a branch the small work never took may still recompile);
+     * then at least minRounds timed rounds, stopping once every remaining best has not improved by 5 % for
+     * `patience` rounds, or after timedNanos.
      */
-    record Limits(long warmNanos, long timedNanos, int minRounds, int patience, double dropFactor) {}
+    record Limits(long warmMinNanos, long quietNanos, long warmMaxNanos, long timedNanos, int minRounds, int patience,
+            double dropFactor) {}
+
+    /** The results, in the order of the entries, and how long the warm-up and the timed rounds took. */
+    record Outcome(List<Result> results, long warmNanos, long timedNanos) {}
 
     private KernelRace() {}
 
-    /** Results in the order of entries; the winner is the one with the smallest bestNanos that was not dropped. */
-    static List<Result> run(List<Entry> entries, Clock clock, Limits lim) {
+    /** The winner is the result with the smallest bestNanos that was not dropped. */
+    static Outcome run(List<Entry> entries, Clock clock, Limits lim) {
         int n = entries.size();
         long[] best = new long[n];
         int[] runs = new int[n];
         boolean[] dropped = new boolean[n];
         java.util.Arrays.fill(best, Long.MAX_VALUE);
-        long start = clock.nanoTime();
-        do {
+        long start = clock.nanoTime(), jit = clock.compilerMillis(), jitSince = start;
+        while (true) {
             for (int i = 0; i < n; i++) {
                 entries.get(i).warm().run();
                 runs[i]++;
             }
-        } while (clock.nanoTime() - start < lim.warmNanos());
+            long now = clock.nanoTime(), j = clock.compilerMillis();
+            if (j != jit) {
+                jit = j;
+                jitSince = now;
+            }
+            if (now - start >= lim.warmMaxNanos() || now - start >= lim.warmMinNanos() && now - jitSince >= lim.quietNanos()) break;
+        }
+        for (int rep = 0; rep < 2; rep++) {
+            for (int i = 0; i < n; i++) {
+                entries.get(i).work().run();
+                runs[i]++;
+            }
+        }
         long timedStart = clock.nanoTime();
         int[] lastGain = new int[n];
         for (int round = 0; ; round++) {
@@ -74,7 +109,7 @@ final class KernelRace {
         }
         List<Result> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) out.add(new Result(entries.get(i).name(), best[i], runs[i], dropped[i]));
-        return out;
+        return new Outcome(out, timedStart - start, clock.nanoTime() - timedStart);
     }
 
     static Result winner(List<Result> results) {

@@ -25,11 +25,11 @@ public final class KernelSelector {
     }
 
     /**
-     * Warm-up for 0.5 s, then timed rounds until 20 rounds pass without a 5 % gain (at most 3 s). From a cold JVM
-     * most of this is the JIT compiling each candidate's code (Vector API code runs 100x slower until C2 has
-     * compiled it), which the run that follows reuses.
+     * Warm-up until the JIT has been quiet for 0.15 s (0.2 s to 2.5 s), then timed rounds until 8 pass without a 5 %
+     * gain (at most 1 s). From a cold JVM most of this is the JIT compiling each candidate's code (Vector API code
+     * runs 100x slower until C2 has compiled it), which the run that follows reuses.
      */
-    static final KernelRace.Limits LIMITS = new KernelRace.Limits(500_000_000L, 3_000_000_000L, 5, 20, 4.0);
+    static final KernelRace.Limits LIMITS = new KernelRace.Limits(200_000_000L, 150_000_000L, 2_500_000_000L, 1_000_000_000L, 5, 8, 4.0);
     /**
      * Probe layers: 256 rows, enough that per-call costs (quantizing the token, waking a thread) weigh as they do
      * in a real layer, and 8 tokens, where prefill paths take over.
@@ -72,7 +72,8 @@ public final class KernelSelector {
         for (KernelKind k : candidates) {
             entries.add(new KernelRace.Entry(k.label(), probeWork(k, WARM_SHAPE, WARM_ROWS), probeWork(k, distinct, PROBE_ROWS)));
         }
-        List<KernelRace.Result> results = KernelRace.run(entries, System::nanoTime, LIMITS);
+        KernelRace.Outcome race = KernelRace.run(entries, KernelRace.Clock.SYSTEM, LIMITS);
+        List<KernelRace.Result> results = race.results();
         long spent = System.nanoTime() - t0;
         KernelKind kind = candidates.get(results.indexOf(KernelRace.winner(results)));
         ObjectNode timings = new ObjectMapper().createObjectNode();
@@ -80,6 +81,8 @@ public final class KernelSelector {
             log.accept(String.format("kernel probe: %-10s %8.3f ms per round%s", r.name(), r.bestNanos() / 1e6, r.dropped() ? " (dropped: too slow)" : ""));
             timings.put(r.name(), r.bestNanos() == Long.MAX_VALUE ? -1 : r.bestNanos() / 1e6);
         }
+        log.accept(String.format("kernel probe: %.2f s warm-up (JIT), %.2f s timed rounds, %.2f s in all", race.warmNanos() / 1e9,
+                race.timedNanos() / 1e9, spent / 1e9));
         KernelCache.store(cfg.cacheFile(), key, kind.label(), timings, log);
         return new Choice(kind, "measured", results, spent);
     }
