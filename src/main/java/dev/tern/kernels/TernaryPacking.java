@@ -158,18 +158,26 @@ public final class TernaryPacking {
         int tiles = (rows + tile - 1) / tile, words = ch.words(), nc = ch.start().length;
         int[] start = ch.start(), len = ch.len(), word = ch.word();
         short[] out = new short[tiles * words * tile];
-        java.util.Arrays.fill(out, (short) 0x5555);
-        for (int r = 0; r < rows; r++) {
-            int base = (r / tile) * words * tile + unpackLane(r % tile, lanes), ro = r * cols;
-            for (int c = 0; c < nc; c++) {
-                for (int j = 0; j < len[c]; j++) {
-                    int t = codes[ro + start[c] + j];
-                    if (t < -1 || t > 1) throw new IllegalArgumentException("code " + t + " not ternary");
-                    int o = base + (word[c] + (j >> 3)) * tile, sh = 2 * (j & 7);
-                    out[o] = (short) ((out[o] & ~(3 << sh)) | (t + 1) << sh);
+        // row tiles in parallel: a TinyLlama-sized model has about a billion codes to pack at load time
+        dev.tern.util.Parallel.forRange(tiles, 1, (t0, t1) -> {
+            for (int r = t0 * tile; r < t1 * tile; r++) { // rows past the end are padding (q = 1)
+                int base = (r / tile) * words * tile + unpackLane(r % tile, lanes), ro = r * cols;
+                for (int c = 0; c < nc; c++) {
+                    for (int w = 0, j = 0; j < len[c]; w++) {
+                        int v = 0;
+                        for (int k = 0; k < 8; k++, j++) {
+                            int q = 1;
+                            if (r < rows && j < len[c]) {
+                                q = codes[ro + start[c] + j] + 1;
+                                if (q < 0 || q > 2) throw new IllegalArgumentException("code " + (q - 1) + " not ternary");
+                            }
+                            v |= q << 2 * k;
+                        }
+                        out[base + (word[c] + w) * tile] = (short) v;
+                    }
                 }
             }
-        }
+        });
         return out;
     }
 
