@@ -132,16 +132,20 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
                 m0 = UnpackKernel.f16Low(hm);
                 m1 = UnpackKernel.f16High(hm);
             }
-            for (; k < cEnd; k++) {
-                int j = k - chunkStart[c];
-                IntVector v = ShortVector.fromArray(SS, codes, (tile * words + chunkWord[c] + (j >> 3)) * TILE + lane0)
-                        .reinterpretAsInts().lanewise(VectorOperators.LSHR, 2 * (j & 7)).and(0x00030003);
-                int d = (k - k0) * NR;
-                // q of the low and of the high 16-bit halves, each minus 1 (t), as exact ints
-                FloatVector t0 = (FloatVector) v.and(0xffff).sub(1).convert(VectorOperators.I2F, 0);
-                FloatVector t1 = (FloatVector) v.lanewise(VectorOperators.LSHR, 16).sub(1).convert(VectorOperators.I2F, 0);
-                t0.fma(a0, m0).intoArray(dst, d);
-                t1.fma(a1, m1).intoArray(dst, d + V);
+            while (k < cEnd) {
+                int j = k - chunkStart[c], d = (k - k0) * NR;
+                IntVector w = ShortVector.fromArray(SS, codes, (tile * words + chunkWord[c] + (j >> 3)) * TILE + lane0).reinterpretAsInts();
+                // a whole word: one code load for its 8 columns, constant shifts
+                int n = (j & 7) == 0 && k + 8 <= cEnd ? 8 : 1, f0 = n == 8 ? 0 : j & 7;
+                for (int f = f0; f < f0 + n; f++, d += NR) {
+                    IntVector v = w.lanewise(VectorOperators.LSHR, 2 * f).and(0x00030003);
+                    // q of the low and of the high 16-bit halves, each minus 1 (t), as exact ints
+                    FloatVector t0 = (FloatVector) v.and(0xffff).sub(1).convert(VectorOperators.I2F, 0);
+                    FloatVector t1 = (FloatVector) v.lanewise(VectorOperators.LSHR, 16).sub(1).convert(VectorOperators.I2F, 0);
+                    t0.fma(a0, m0).intoArray(dst, d);
+                    t1.fma(a1, m1).intoArray(dst, d + V);
+                }
+                k += n;
             }
         }
     }
