@@ -65,9 +65,15 @@ final class VecMath {
             e.intoArray(x, off + i);
             acc = acc.add(e);
         }
-        double sum = sumLanes(acc);
-        for (; i < n; i++) sum += (x[off + i] = (float) StrictMath.exp(x[off + i] - shift));
-        return sum;
+        if (i < n) {
+            // the tail as one masked vector: a scalar StrictMath.exp per element cost as much as all the vectors
+            // (a decode step's softmax rows are short, and their tails are up to L-1 long)
+            var m = S.indexInRange(i, n);
+            FloatVector e = exp(FloatVector.fromArray(S, x, off + i, m).sub(shift));
+            e.intoArray(x, off + i, m);
+            acc = acc.add(e, m);
+        }
+        return sumLanes(acc);
     }
 
     /** Σ exp(x[i] - shift) over x[off..off+n) without writing x. */
@@ -77,9 +83,11 @@ final class VecMath {
         for (int bound = S.loopBound(n); i < bound; i += S.length()) {
             acc = acc.add(exp(FloatVector.fromArray(S, x, off + i).sub(shift)));
         }
-        double sum = sumLanes(acc);
-        for (; i < n; i++) sum += StrictMath.exp(x[off + i] - shift);
-        return sum;
+        if (i < n) {
+            var m = S.indexInRange(i, n);
+            acc = acc.add(exp(FloatVector.fromArray(S, x, off + i, m).sub(shift)), m);
+        }
+        return sumLanes(acc);
     }
 
     /**
