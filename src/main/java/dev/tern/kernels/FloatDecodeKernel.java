@@ -19,10 +19,9 @@ import jdk.incubator.vector.VectorSpecies;
 final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
     private static final VectorSpecies<Short> SS = ShortVector.SPECIES_PREFERRED;
     private static final int TILE = UnpackLayout.TILE, SUB = TILE / NR;
-    private static final ThreadLocal<float[]> GEMV_SCRATCH = new ThreadLocal<>();
 
     private final int groups, words;
-    private final int[] chunkStart, chunkWord, chunkGroup;
+    private final int[] chunkStart, chunkLen, chunkWord, chunkGroup;
     /** Chunk of every stored column (for slices that cross chunk boundaries). */
     private final int[] colChunk;
     private final short[] codes, alpha, mu;
@@ -32,6 +31,7 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
         if (SS.length() != NR) throw new IllegalStateException("short and float species differ in width");
         this.groups = p.groups();
         this.chunkStart = p.chunks().start();
+        this.chunkLen = p.chunks().len();
         this.chunkWord = p.chunks().word();
         this.chunkGroup = p.chunks().group();
         this.words = p.words();
@@ -85,31 +85,63 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
         return 0;
     }
 
+    /**
+     * One token: per chunk, Σ q·x of the panel's rows by FMAs straight from the codes (q = t + 1 as floats), then
+     * α·(Σ q·x − Σ x) and μ·Σ x per group. Activations stay f32; this is not bit-identical to multiplying by the
+     * decoded weights (the GEMM's prefill path), only as exact.
+     */
     @Override
     void gemvPanel(float[] x, int xo, int p, float[] y, int yo, int nValid) {
-        float[] w = GEMV_SCRATCH.get();
-        if (w == null) {
-            w = new float[KC * NR];
-            GEMV_SCRATCH.set(w);
-        }
-        FloatVector z = FloatVector.zero(S), a0 = z, a1 = z, a2 = z, a3 = z;
-        for (int k0 = 0; k0 < in; k0 += KC) {
-            int kLen = Math.min(KC, in - k0), k = 0;
-            decode(p, k0, kLen, w);
-            for (; k + 2 <= kLen; k += 2) {
-                FloatVector x0 = FloatVector.broadcast(S, x[xo + k0 + k]), x1 = FloatVector.broadcast(S, x[xo + k0 + k + 1]);
-                a0 = FloatVector.fromArray(S, w, k * NR).fma(x0, a0);
-                a1 = FloatVector.fromArray(S, w, k * NR + V).fma(x0, a1);
-                a2 = FloatVector.fromArray(S, w, k * NR + NR).fma(x1, a2);
-                a3 = FloatVector.fromArray(S, w, k * NR + NR + V).fma(x1, a3);
+        int tile = p / SUB, lane0 = (p % SUB) * NR;
+        FloatVector y0 = FloatVector.zero(S), y1 = y0;
+        float gsum = 0f;
+        for (int c = 0; c < chunkStart.length; c++) {
+            int g = chunkGroup[c], len = chunkLen[c], cb = (tile * words + chunkWord[c]) * TILE + lane0, x0 = xo + chunkStart[c];
+            // two chains per half: one FMA chain per accumulator left the loop waiting on FMA latency
+            FloatVector s0 = FloatVector.zero(S), s1 = s0, r0 = s0, r1 = s0;
+            float sx = 0f;
+            for (int j = 0; j < len; j += 8) {
+                IntVector w = ShortVector.fromArray(SS, codes, cb + (j >> 3) * TILE).reinterpretAsInts();
+                int n = Math.min(8, len - j), f = 0;
+                for (; f + 2 <= n; f += 2) {
+                    float xa = x[x0 + j + f], xb = x[x0 + j + f + 1];
+                    sx += xa + xb;
+                    IntVector v = w.lanewise(VectorOperators.LSHR, 2 * f).and(0x00030003);
+                    IntVector u = w.lanewise(VectorOperators.LSHR, 2 * f + 2).and(0x00030003);
+                    FloatVector a = FloatVector.broadcast(S, xa), b = FloatVector.broadcast(S, xb);
+                    s0 = ((FloatVector) v.and(0xffff).convert(VectorOperators.I2F, 0)).fma(a, s0);
+                    s1 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).fma(a, s1);
+                    r0 = ((FloatVector) u.and(0xffff).convert(VectorOperators.I2F, 0)).fma(b, r0);
+                    r1 = ((FloatVector) u.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).fma(b, r1);
+                }
+                if (f < n) {
+                    float xa = x[x0 + j + f];
+                    sx += xa;
+                    IntVector v = w.lanewise(VectorOperators.LSHR, 2 * f).and(0x00030003);
+                    FloatVector a = FloatVector.broadcast(S, xa);
+                    s0 = ((FloatVector) v.and(0xffff).convert(VectorOperators.I2F, 0)).fma(a, s0);
+                    s1 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).fma(a, s1);
+                }
             }
-            for (; k < kLen; k++) {
-                FloatVector x0 = FloatVector.broadcast(S, x[xo + k0 + k]);
-                a0 = FloatVector.fromArray(S, w, k * NR).fma(x0, a0);
-                a1 = FloatVector.fromArray(S, w, k * NR + V).fma(x0, a1);
+            s0 = s0.add(r0);
+            s1 = s1.add(r1);
+            int po = (tile * groups + g) * TILE + lane0;
+            IntVector ha = ShortVector.fromArray(SS, alpha, po).reinterpretAsInts();
+            FloatVector sxv = FloatVector.broadcast(S, sx);
+            y0 = UnpackKernel.f16Low(ha).fma(s0.sub(sxv), y0);
+            y1 = UnpackKernel.f16High(ha).fma(s1.sub(sxv), y1);
+            gsum += sx;
+            if (c + 1 == chunkStart.length || chunkGroup[c + 1] != g) {
+                if (mu != null) {
+                    IntVector hm = ShortVector.fromArray(SS, mu, po).reinterpretAsInts();
+                    FloatVector gv = FloatVector.broadcast(S, gsum);
+                    y0 = UnpackKernel.f16Low(hm).fma(gv, y0);
+                    y1 = UnpackKernel.f16High(hm).fma(gv, y1);
+                }
+                gsum = 0f;
             }
         }
-        put(a0.add(a2), a1.add(a3), y, yo, nValid, true);
+        put(y0, y1, y, yo, nValid, true);
     }
 
     /**
