@@ -57,6 +57,14 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
 
     abstract int sliceOffset(int p, int k0);
 
+    /**
+     * Most token tiles per work block (TB_MAX): each weight slice is fetched once per block and reused across its
+     * tiles. Layers that decode their slices override this to reuse each decoded slice across more tokens.
+     */
+    int maxTokenTiles() {
+        return TB_MAX;
+    }
+
     @Override
     public final void apply(float[] x, float[] y, int tokens) {
         if (x.length < (long) tokens * in || y.length < (long) tokens * out) throw new IllegalArgumentException("x/y too short");
@@ -89,7 +97,7 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
             }
         });
         // balanced token blocks: a ragged 6-tile block would reuse each weight micro-panel too few times
-        int tBlocks = (tiles + TB_MAX - 1) / TB_MAX, TB = (tiles + tBlocks - 1) / tBlocks;
+        int tbMax = maxTokenTiles(), tBlocks = (tiles + tbMax - 1) / tbMax, TB = (tiles + tBlocks - 1) / tBlocks;
         int pBlocks = (panels + PB - 1) / PB;
         Parallel.forRange(pBlocks * tBlocks, 1, (a, b) -> {
             for (int item = a; item < b; item++) {
