@@ -74,16 +74,6 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
         apply(xp, y, tokens); // μ is folded into the decoded weights, so the group sums are not needed
     }
 
-    /**
-     * 64 token tiles (256 tokens) per block instead of 16: every slice is decoded once per block, and on a tiny
-     * model whose f32 weights fit in cache the decoding is the only thing the float layers do not have to do (the
-     * packed x block, 64 × MR × KC floats, still fits in L2).
-     */
-    @Override
-    int maxTokenTiles() {
-        return 64;
-    }
-
     @Override
     float[] slice(int p, int k0, int kLen, float[] scratch) {
         decode(p, k0, kLen, scratch);
