@@ -26,8 +26,9 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
     private final int[] colChunk;
     private final short[] codes, alpha, mu;
 
-    FloatDecodeKernel(UnpackLayout p) {
-        super(p.out(), p.in());
+    /** perm: the layer's column permutation (input column k of the stored codes is x[perm[k]]), or null. */
+    FloatDecodeKernel(UnpackLayout p, int[] perm) {
+        super(p.out(), p.in(), perm);
         if (SS.length() != NR) throw new IllegalStateException("short and float species differ in width");
         this.groups = p.groups();
         this.chunkStart = p.chunks().start();
@@ -70,6 +71,11 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
     }
 
     @Override
+    public boolean takesOriginalOrder(int tokens) {
+        return true;
+    }
+
+    @Override
     public void apply(float[] xp, float[] gs, float[] y, int tokens) {
         apply(xp, y, tokens); // μ is folded into the decoded weights, so the group sums are not needed
     }
@@ -96,7 +102,7 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
         FloatVector y0 = FloatVector.zero(S), y1 = y0;
         float gsum = 0f;
         for (int c = 0; c < chunkStart.length; c++) {
-            int g = chunkGroup[c], len = chunkLen[c], cb = (tile * words + chunkWord[c]) * TILE + lane0, x0 = xo + chunkStart[c];
+            int g = chunkGroup[c], len = chunkLen[c], cb = (tile * words + chunkWord[c]) * TILE + lane0;
             // two chains per half: one FMA chain per accumulator left the loop waiting on FMA latency
             FloatVector s0 = FloatVector.zero(S), s1 = s0, r0 = s0, r1 = s0;
             float sx = 0f;
@@ -104,7 +110,7 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
                 IntVector w = ShortVector.fromArray(SS, codes, cb + (j >> 3) * TILE).reinterpretAsInts();
                 int n = Math.min(8, len - j), f = 0;
                 for (; f + 2 <= n; f += 2) {
-                    float xa = x[x0 + j + f], xb = x[x0 + j + f + 1];
+                    float xa = xk(x, xo, chunkStart[c] + j + f), xb = xk(x, xo, chunkStart[c] + j + f + 1);
                     sx += xa + xb;
                     IntVector v = w.lanewise(VectorOperators.LSHR, 2 * f).and(0x00030003);
                     IntVector u = w.lanewise(VectorOperators.LSHR, 2 * f + 2).and(0x00030003);
@@ -115,7 +121,7 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
                     r1 = ((FloatVector) u.lanewise(VectorOperators.LSHR, 16).convert(VectorOperators.I2F, 0)).fma(b, r1);
                 }
                 if (f < n) {
-                    float xa = x[x0 + j + f];
+                    float xa = xk(x, xo, chunkStart[c] + j + f);
                     sx += xa;
                     IntVector v = w.lanewise(VectorOperators.LSHR, 2 * f).and(0x00030003);
                     FloatVector a = FloatVector.broadcast(S, xa);
@@ -142,6 +148,11 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
             }
         }
         put(y0, y1, y, yo, nValid, true);
+    }
+
+    /** The input of stored column k: x[xo + perm[k]], or x[xo + k] without a permutation. */
+    private float xk(float[] x, int xo, int k) {
+        return x[xo + (gather == null ? k : gather[k])];
     }
 
     /**

@@ -55,19 +55,15 @@ public enum KernelKind {
         return this == FLOAT;
     }
 
-    /** Packs m (codes in stored column order) for this kernel; mu may be dropped by the caller (null). */
+    /** Packs m (codes in stored column order; m.perm() is the permutation) for this kernel; mu may be dropped (null). */
     TernaryKernel create(TernaryMatrix m, boolean withMu) {
-        return create(m.rows(), m.cols(), m.groupSize(), m.codes(), TernaryPacking.toF16(m.alpha()),
-                withMu ? TernaryPacking.toF16(m.mu()) : null);
-    }
-
-    /** codes rows × cols in stored order; alpha, mu f16 [row][group] (mu may be null). */
-    TernaryKernel create(int out, int in, int groupSize, byte[] codes, short[] alpha, short[] mu) {
-        if (!supports(groupSize)) throw new IllegalArgumentException(label() + " cannot take groups of " + groupSize + " columns");
+        int out = m.rows(), in = m.cols(), gs = m.groupSize();
+        if (!supports(gs)) throw new IllegalArgumentException(label() + " cannot take groups of " + gs + " columns");
+        short[] alpha = TernaryPacking.toF16(m.alpha()), mu = withMu ? TernaryPacking.toF16(m.mu()) : null;
         return switch (this) {
-            case LUT3_512 -> new Lut3Kernel(out, in, groupSize, TernaryPacking.packLut3(codes, out, in, groupSize), alpha, mu);
-            case UNPACK -> new UnpackKernel(UnpackLayout.pack(out, in, groupSize, codes, alpha, mu));
-            case FLOAT -> new FloatDecodeKernel(UnpackLayout.pack(out, in, groupSize, codes, alpha, mu));
+            case LUT3_512 -> new Lut3Kernel(out, in, gs, TernaryPacking.packLut3(m.codes(), out, in, gs), alpha, mu);
+            case UNPACK -> new UnpackKernel(UnpackLayout.pack(out, in, gs, m.codes(), alpha, mu), m.perm());
+            case FLOAT -> new FloatDecodeKernel(UnpackLayout.pack(out, in, gs, m.codes(), alpha, mu), m.perm());
         };
     }
 }

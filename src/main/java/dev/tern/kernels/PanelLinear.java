@@ -37,13 +37,20 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
     static final int PB = 4;
 
     final int out, in, panels;
+    /** Input column k of the weights is x[gather[k]] (null: x in order); the GEMM gathers while it packs x. */
+    final int[] gather;
     private float[] xpScratch = new float[0];
 
     PanelLinear(int out, int in) {
+        this(out, in, null);
+    }
+
+    PanelLinear(int out, int in, int[] gather) {
         if (out <= 0 || in <= 0) throw new IllegalArgumentException("bad shape " + out + "x" + in);
         this.out = out;
         this.in = in;
         this.panels = (out + NR - 1) / NR;
+        this.gather = gather;
     }
 
     @Override public final int inFeatures() { return in; }
@@ -78,6 +85,7 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
         int need = tiles * in * MR;
         if (xpScratch.length < need) xpScratch = new float[need];
         float[] xp = xpScratch;
+        int[] g = gather;
         Parallel.forRange(tiles, 4, (t0, t1) -> {
             for (int tile = t0; tile < t1; tile++) {
                 int base = tile * in * MR;
@@ -85,7 +93,11 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
                     int tok = tile * MR + i;
                     if (tok < tokens) {
                         int xo = tok * in;
-                        for (int k = 0; k < in; k++) xp[base + k * MR + i] = x[xo + k];
+                        if (g == null) {
+                            for (int k = 0; k < in; k++) xp[base + k * MR + i] = x[xo + k];
+                        } else {
+                            for (int k = 0; k < in; k++) xp[base + k * MR + i] = x[xo + g[k]];
+                        }
                     } else {
                         for (int k = 0; k < in; k++) xp[base + k * MR + i] = 0f;
                     }

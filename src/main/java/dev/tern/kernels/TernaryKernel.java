@@ -1,8 +1,9 @@
 package dev.tern.kernels;
 
 /**
- * One packed ternary kernel: y = (α·T + μ)·x for inputs already gathered into stored column order. Each
- * implementation owns its packed copy of the codes and scales; {@link TernaryLinear} owns the permutation.
+ * One packed ternary kernel: y = (α·T + μ)·x for inputs gathered into stored column order (or in original order
+ * where {@link #takesOriginalOrder}). Each implementation owns its packed copy of the codes and scales;
+ * {@link TernaryLinear} gathers the input for the others.
  */
 interface TernaryKernel {
     /**
@@ -14,6 +15,14 @@ interface TernaryKernel {
     /** Whether {@link #apply} reads the group sums for this many tokens (kernels that fold μ into f32 weights do not). */
     default boolean usesGroupSums(int tokens) {
         return true;
+    }
+
+    /**
+     * Whether {@link #apply} takes the layer's input in its original column order for this many tokens (the kernel
+     * gathers it itself, as the f32 GEMM does while packing x), instead of permuted into stored order.
+     */
+    default boolean takesOriginalOrder(int tokens) {
+        return false;
     }
 
     /** Bytes of codes and scales this kernel keeps in memory. */

@@ -54,6 +54,10 @@ public final class TernaryLinear implements LinearOp {
     @Override
     public void apply(float[] x, float[] y, int tokens) {
         if (x.length < (long) tokens * in || y.length < (long) tokens * out) throw new IllegalArgumentException("x/y too short");
+        if (kernel.takesOriginalOrder(tokens)) {
+            kernel.apply(x, null, y, tokens);
+            return;
+        }
         float[] xp = permute(x, tokens, in, perm);
         kernel.apply(xp, hasMu && kernel.usesGroupSums(tokens) ? groupSums(xp, tokens, in, groupSize) : null, y, tokens);
     }

@@ -17,6 +17,7 @@ public final class TritPlaneLinear implements LinearOp {
         this.in = m.cols();
         this.perm = m.perm() == null ? null : m.perm().clone();
         float[] noMu = new float[m.alpha1().length];
+        // the planes run on stored-order input, gathered once here for both
         plane1 = kind.create(new TernaryMatrix(out, in, m.groupSize(), m.codes1(), m.alpha1(), noMu, null), false);
         plane2 = kind.create(new TernaryMatrix(out, in, m.groupSize(), m.codes2(), m.alpha2(), noMu, null), false);
     }

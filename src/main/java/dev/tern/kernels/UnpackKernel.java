@@ -49,7 +49,8 @@ final class UnpackKernel implements TernaryKernel {
     private final short[] codes, alpha, mu;
     private final FloatDecodeKernel prefill;
 
-    UnpackKernel(UnpackLayout p) {
+    /** perm: the layer's column permutation (for the f32 path, which gathers its input itself), or null. */
+    UnpackKernel(UnpackLayout p, int[] perm) {
         this.out = p.out();
         this.in = p.in();
         this.groups = p.groups();
@@ -63,7 +64,7 @@ final class UnpackKernel implements TernaryKernel {
         this.codes = p.codes();
         this.alpha = p.alpha();
         this.mu = p.mu();
-        this.prefill = new FloatDecodeKernel(p);
+        this.prefill = new FloatDecodeKernel(p, perm);
     }
 
     @Override
@@ -79,6 +80,11 @@ final class UnpackKernel implements TernaryKernel {
     @Override
     public boolean usesGroupSums(int tokens) {
         return tokens < PREFILL_TOKENS;
+    }
+
+    @Override
+    public boolean takesOriginalOrder(int tokens) {
+        return tokens >= PREFILL_TOKENS;
     }
 
     @Override
