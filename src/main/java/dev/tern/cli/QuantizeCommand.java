@@ -1,6 +1,8 @@
 package dev.tern.cli;
 
+import dev.tern.TernException;
 import dev.tern.model.ModelLoader;
+import dev.tern.quant.Gptq;
 import dev.tern.quant.LayerPipeline;
 import dev.tern.quant.QuantMethod;
 import dev.tern.quant.QuantizeJob;
@@ -38,8 +40,16 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--order", paramLabel = "ORDER", description = "Column order: ssr (pt2 default), none, act-order, random.")
     String order;
 
-    @Option(names = "--propagation", paramLabel = "P", description = "Error feedback inside a block: block (pt2 default) or column (gptq default).")
+    @Option(names = "--propagation", paramLabel = "P", description = "Error feedback inside a block: column (default for pt2, gptq and ptqtp --gptq) or block.")
     String propagation;
+
+    @Option(names = "--refits", defaultValue = "2", paramLabel = "N",
+            description = "pt2: rounds of refitting α, μ (grid step + AGA) on the trits of each block's column pass, each followed by re-rounding the trits (default ${DEFAULT-VALUE}; 0 = keep the block-start grid and GPTQ's trits).")
+    int refits;
+
+    @Option(names = "--aga-gram", defaultValue = "plain", paramLabel = "G",
+            description = "pt2 ablation: the matrix AGA fits to: plain (default, the calibration inputs' Gram), damped (GPTQ's H + λ·mean(diag)·I) or schur (the block's cost after compensation, in the refits).")
+    String agaGram;
 
     @Option(names = "--gptq", description = "With --method ptqtp: run the two-plane quantizer inside GPTQ with error compensation.")
     boolean ptqtpGptq;
@@ -67,7 +77,13 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        QuantMethod m = QuantMethod.of(method, bits, group, !noItf, !noAga, order, propagation, ptqtpGptq, seed, damp);
+        Gptq.Gram gram = switch (agaGram) {
+            case "plain" -> Gptq.Gram.PLAIN;
+            case "damped" -> Gptq.Gram.DAMPED;
+            case "schur" -> Gptq.Gram.SCHUR;
+            default -> throw new TernException("unknown --aga-gram '" + agaGram + "' (plain, damped, schur)");
+        };
+        QuantMethod m = QuantMethod.of(method, bits, group, !noItf, !noAga, order, propagation, ptqtpGptq, seed, damp, refits, gram);
         Path dir = ModelLoader.resolve(model);
         QuantizeJob.Summary s = QuantizeJob.run(new QuantizeJob.Settings(dir, out, m, nsamples, seqlen, calib, seed,
                 exportDequantized, System.console() != null, resume), line -> System.err.println("tern: " + line));
