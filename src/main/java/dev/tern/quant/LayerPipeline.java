@@ -15,7 +15,9 @@ import dev.tern.util.Progress;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -26,8 +28,15 @@ import java.util.function.Consumer;
  * quantized weights to produce the next block's inputs. Only one block's f32 weights are held at a time.
  */
 public final class LayerPipeline {
-    /** Outcome: quantized layers by prefix ("model.layers.0.self_attn.q_proj"), wall time and peak heap. */
-    public record Result(Map<String, QuantizedMatrix> layers, double seconds, long peakHeapBytes) {}
+    /**
+     * Outcome: quantized layers by prefix ("model.layers.0.self_attn.q_proj"), wall time, peak heap, and per layer and
+     * per block what it cost (the blocks quantized in this run only, when resumed).
+     */
+    public record Result(Map<String, QuantizedMatrix> layers, double seconds, long peakHeapBytes, List<LayerStats> stats,
+            List<BlockTime> blocks) {}
+
+    /** One block's wall time: the full-precision calibration pass and Hessians, the seven layers, the re-run. */
+    public record BlockTime(int block, double calibrationSeconds, double quantizeSeconds, double rerunSeconds) {}
 
     /** Called after each finished block (for resumable runs); may be null. */
     public interface BlockListener {
@@ -76,12 +85,18 @@ public final class LayerPipeline {
                 for (int s = 0; s < x.length; s++) x[s] = tf.embed(calibration.windows()[s], 0, L);
             }
         }
-        int total = (c.numLayers() - startLayer) * 7;
-        try (Progress p = Progress.start("quantize", total, "layers", progress)) {
+        int[][] shape = shapes();
+        // Progress counts weights (in thousands), so the ETA follows the work rather than the number of layers.
+        long perBlock = 0;
+        for (int[] sh : shape) perBlock += (long) sh[0] * sh[1] / 1000;
+        long total = (c.numLayers() - startLayer) * perBlock;
+        List<LayerStats> stats = new ArrayList<>();
+        List<BlockTime> times = new ArrayList<>();
+        try (Progress p = Progress.start("quantize", total, "kweights", progress)) {
             for (int l = startLayer; l < c.numLayers(); l++) {
+                long b0 = System.nanoTime();
                 String prefix = "model.layers." + l + ".";
                 float[][] w = new float[7][];
-                int[][] shape = shapes();
                 for (int i = 0; i < 7; i++) w[i] = src.floats(prefix + LayerWeights.LINEAR_NAMES[i] + ".weight");
                 LayerWeights fp = layerWeights(prefix, w, shape);
                 Map<Transformer.Site, HessianAccumulator> hs = new LinkedHashMap<>();
@@ -93,6 +108,7 @@ public final class LayerPipeline {
                         tf.block(l, fp, copy, L, 0, cache, (layer, site, in, n) -> hs.get(site).add(in, n));
                     }
                 }
+                long b1 = System.nanoTime();
                 Map<String, QuantizedMatrix> block = new LinkedHashMap<>();
                 LinearOp[] q = new LinearOp[7];
                 Map<Transformer.Site, double[]> hcache = new LinkedHashMap<>();
@@ -101,26 +117,35 @@ public final class LayerPipeline {
                     p.message("block " + l + ": " + name);
                     double[] h = null;
                     if (calibrate) h = hcache.computeIfAbsent(SITE_OF[i], s -> hs.get(s).hessian());
+                    long t0l = System.nanoTime();
                     QuantizedLayer ql = Gptq.quantize(w[i], shape[i][0], shape[i][1], h, method.quantizer(), method.options());
                     QuantizedMatrix qm = F16.roundParams(ql.matrix());
+                    double secs = (System.nanoTime() - t0l) / 1e9;
                     block.put(prefix + name, qm);
                     // Later blocks must see exactly what the checkpoint will compute: the f16-rounded parameters.
-                    q[i] = new DenseF32Linear(qm.dequantize(), shape[i][0], shape[i][1]);
+                    float[] wq = qm.dequantize();
+                    stats.add(new LayerStats(prefix + name, l, name, shape[i][0], shape[i][1], qm.storageBits(),
+                            LayerStats.weightRelError(w[i], wq),
+                            h == null ? Double.NaN : LayerStats.outputRelError(w[i], wq, shape[i][0], shape[i][1], h),
+                            ql.meanItfSteps(), ql.maxItfSteps(), secs));
+                    q[i] = new DenseF32Linear(wq, shape[i][0], shape[i][1]);
                     w[i] = null;
-                    p.step();
+                    p.stepBy((long) shape[i][0] * shape[i][1] / 1000);
                 }
                 hcache.clear();
                 hs.clear();
+                long b2 = System.nanoTime();
                 if (calibrate) {
                     LayerWeights qw = fp.withLinears(q);
                     for (float[] xs : x) tf.block(l, qw, xs, L, 0, cache, null);
                 }
+                times.add(new BlockTime(l, (b1 - b0) / 1e9, (b2 - b1) / 1e9, (System.nanoTime() - b2) / 1e9));
                 out.putAll(block);
                 if (listener != null) listener.finished(l, block, x);
                 log.accept(String.format("block %d/%d done (%.1f s)", l + 1, c.numLayers(), (System.nanoTime() - t0) / 1e9));
             }
         }
-        return new Result(out, (System.nanoTime() - t0) / 1e9, peakHeap());
+        return new Result(out, (System.nanoTime() - t0) / 1e9, peakHeap(), stats, times);
     }
 
     private int[][] shapes() {

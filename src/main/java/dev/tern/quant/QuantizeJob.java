@@ -66,7 +66,7 @@ public final class QuantizeJob {
             if (saved != null) {
                 Map<String, QuantizedMatrix> all = new java.util.LinkedHashMap<>(saved.layers());
                 all.putAll(r.layers());
-                r = new LayerPipeline.Result(all, r.seconds(), r.peakHeapBytes());
+                r = new LayerPipeline.Result(all, r.seconds(), r.peakHeapBytes(), r.stats(), r.blocks());
             }
             Map<String, String> meta = new TreeMap<>();
             meta.put("tern.method", s.method().name());
@@ -86,6 +86,19 @@ public final class QuantizeJob {
                 bits += q.storageBits();
                 weights += (long) q.rows() * q.cols();
             }
+            Map<String, Object> settings = new java.util.LinkedHashMap<>();
+            settings.put("method", s.method().describe());
+            settings.put("model", s.modelDir().toAbsolutePath().normalize().toString());
+            settings.put("calibration", calib == null ? "none (data-free)" : calib.source() + ", " + s.nsamples() + " windows x " + seqlen + " tokens, seed " + s.seed());
+            settings.put("nsamples", calib == null ? 0 : s.nsamples());
+            settings.put("seqlen", calib == null ? 0 : seqlen);
+            settings.put("seed", s.seed());
+            settings.put("flags", s.method().flags());
+            settings.put("threads", dev.tern.util.Parallel.threads());
+            settings.put("max_heap_bytes", Runtime.getRuntime().maxMemory());
+            settings.put("resumed_at_block", saved == null ? 0 : saved.nextLayer());
+            settings.put("tern_version", Versions.VERSION);
+            QuantReport.write(s.out(), QuantReport.toJson(settings, r, (double) bits / weights, weights));
             long params = weights;
             for (String n : src.names()) if (!isQuantizedWeight(n, r.layers())) params += numel(src.shape(n));
             double fileBits;
