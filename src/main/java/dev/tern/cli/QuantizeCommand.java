@@ -48,7 +48,7 @@ final class QuantizeCommand implements Callable<Integer> {
     int refits;
 
     @Option(names = "--aga-gram", defaultValue = "plain", paramLabel = "G",
-            description = "pt2 ablation: the matrix AGA fits to: plain (default, the calibration inputs' Gram), damped (GPTQ's H + λ·mean(diag)·I) or schur (the block's cost after compensation, in the refits).")
+            description = "pt2 ablation: the matrix AGA fits to: plain (default, the calibration inputs' Gram), damped (GPTQ's H + λ·mean(diag)·I).")
     String agaGram;
 
     @Option(names = "--gptq", description = "With --method ptqtp: run the two-plane quantizer inside GPTQ with error compensation.")
@@ -80,8 +80,7 @@ final class QuantizeCommand implements Callable<Integer> {
         Gptq.Gram gram = switch (agaGram) {
             case "plain" -> Gptq.Gram.PLAIN;
             case "damped" -> Gptq.Gram.DAMPED;
-            case "schur" -> Gptq.Gram.SCHUR;
-            default -> throw new TernException("unknown --aga-gram '" + agaGram + "' (plain, damped, schur)");
+            default -> throw new TernException("unknown --aga-gram '" + agaGram + "' (plain, damped)");
         };
         QuantMethod m = QuantMethod.of(method, bits, group, !noItf, !noAga, order, propagation, ptqtpGptq, seed, damp, refits, gram);
         Path dir = ModelLoader.resolve(model);

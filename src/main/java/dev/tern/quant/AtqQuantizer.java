@@ -82,7 +82,8 @@ public final class AtqQuantizer implements GroupQuantizer {
      */
     @Override
     public boolean refine(QuantizedBlock b, float[] w, double[] s) {
-        if (s == null) return false;
+        // Re-rounding belongs to the refit rounds, which only ITF or AGA start: the bare ablation keeps GPTQ's trits.
+        if (s == null || !itf && !aga) return false;
         int rows = b.rows(), k = b.cols();
         boolean[] changed = new boolean[rows];
         Parallel.forRange(rows, 8, (from, to) -> {

@@ -37,9 +37,7 @@ public final class Gptq {
         /** The Gram matrix of the calibration inputs, as METHOD §2 states. */
         PLAIN,
         /** GPTQ's damped Hessian H + λ·mean(diag)·I with dead inputs set to 1 (ablation). */
-        DAMPED,
-        /** In the refits after the column pass: (G_BB)⁻¹, the block's exact cost after compensating the later columns. */
-        SCHUR
+        DAMPED
     }
 
     /** How the error feedback is applied inside a block. */
@@ -253,9 +251,8 @@ public final class Gptq {
                     // whatever Ŵ_B is, so fit the grid again to the trits that ship (and re-round against the new grid).
                     // The exact cost of Ŵ_B once the later columns are compensated is E_B (G_BB)⁻¹ E_Bᵀ per row.
                     double[] cost = o.refits() > 0 ? SmallLinalg.inverseFromCholesky(lbb, k) : null;
-                    double[] sRefit = o.gram() == Gram.SCHUR ? cost : s;
                     for (int round = 0; round < o.refits(); round++) {
-                        boolean moved = q.refit(qb, wb, sRefit);
+                        boolean moved = q.refit(qb, wb, s);
                         moved |= q.refine(qb, wb, cost);
                         if (!moved) break;
                     }

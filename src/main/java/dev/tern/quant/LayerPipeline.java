@@ -100,13 +100,12 @@ public final class LayerPipeline {
                 for (int i = 0; i < 7; i++) w[i] = src.floats(prefix + LayerWeights.LINEAR_NAMES[i] + ".weight");
                 LayerWeights fp = layerWeights(prefix, w, shape);
                 Map<Transformer.Site, HessianAccumulator> hs = new LinkedHashMap<>();
+                double calibSecs = 0;
                 if (calibrate) {
                     p.message("block " + l + ": calibration pass");
-                    for (Transformer.Site s : Transformer.Site.values()) hs.put(s, new HessianAccumulator(siteDim(s)));
-                    for (float[] xs : x) {
-                        float[] copy = xs.clone();
-                        tf.block(l, fp, copy, L, 0, cache, (layer, site, in, n) -> hs.get(site).add(in, n));
-                    }
+                    long c0 = System.nanoTime();
+                    capture(tf, l, fp, x, L, cache, hs);
+                    calibSecs = (System.nanoTime() - c0) / 1e9;
                 }
                 long b1 = System.nanoTime();
                 Map<String, QuantizedMatrix> block = new LinkedHashMap<>();
@@ -139,13 +138,26 @@ public final class LayerPipeline {
                     LayerWeights qw = fp.withLinears(q);
                     for (float[] xs : x) tf.block(l, qw, xs, L, 0, cache, null);
                 }
-                times.add(new BlockTime(l, (b1 - b0) / 1e9, (b2 - b1) / 1e9, (System.nanoTime() - b2) / 1e9));
+                times.add(new BlockTime(l, calibSecs, (b2 - b1) / 1e9, (System.nanoTime() - b2) / 1e9));
                 out.putAll(block);
                 if (listener != null) listener.finished(l, block, x);
                 log.accept(String.format("block %d/%d done (%.1f s)", l + 1, c.numLayers(), (System.nanoTime() - t0) / 1e9));
             }
         }
         return new Result(out, (System.nanoTime() - t0) / 1e9, peakHeap(), stats, times);
+    }
+
+    /**
+     * Runs every window through block l with weights lw and accumulates into hs the Hessian of every input site. The
+     * windows themselves are not changed.
+     */
+    private void capture(Transformer tf, int l, LayerWeights lw, float[][] x, int seqlen, KvCache cache,
+            Map<Transformer.Site, HessianAccumulator> hs) {
+        for (Transformer.Site s : Transformer.Site.values()) hs.put(s, new HessianAccumulator(siteDim(s)));
+        for (float[] xs : x) {
+            float[] copy = xs.clone();
+            tf.block(l, lw, copy, seqlen, 0, cache, (layer, site, in, n) -> hs.get(site).add(in, n));
+        }
     }
 
     private int[][] shapes() {
