@@ -75,6 +75,9 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue an interrupted run in --out (same settings) from its last finished block.")
     boolean resume;
 
+    @Option(names = "--plan-heap", hidden = true, description = "Print the heap this run needs, in MiB, and exit (used by the launcher).")
+    boolean planHeap;
+
     @Override
     public Integer call() {
         Gptq.Gram gram = switch (agaGram) {
@@ -84,6 +87,16 @@ final class QuantizeCommand implements Callable<Integer> {
         };
         QuantMethod m = QuantMethod.of(method, bits, group, !noItf, !noAga, order, propagation, ptqtpGptq, seed, damp, refits, gram);
         Path dir = ModelLoader.resolve(model);
+        if (planHeap) {
+            var cfg = dev.tern.io.ModelDir.open(dir).config();
+            int len = seqlen != null ? seqlen : cfg.evalWindow();
+            long heap = QuantizeJob.plannedHeapBytes(cfg, m, nsamples, len);
+            // The float export holds every tensor in f32 until it is written.
+            long params = (cfg.tiedEmbeddings() ? 1L : 2L) * cfg.vocabSize() * cfg.hiddenSize() + (long) cfg.numLayers() * cfg.projectionWeightsPerLayer();
+            if (exportDequantized != null) heap = Math.max(heap, 4L * params * 5 / 4 + (256L << 20));
+            System.out.println(heap >> 20);
+            return 0;
+        }
         QuantizeJob.Summary s = QuantizeJob.run(new QuantizeJob.Settings(dir, out, m, nsamples, seqlen, calib, seed,
                 exportDequantized, System.console() != null, resume), line -> System.err.println("tern: " + line));
         LayerPipeline.Result r = s.result();

@@ -71,19 +71,19 @@ public final class LayerPipeline {
         boolean calibrate = !method.dataFree();
         if (calibrate && calibration == null) throw new IllegalArgumentException("method " + method.name() + " needs calibration data");
         int L = calibrate ? calibration.seqlen() : 0;
-        float[] emb = null;
         Transformer tf = null;
         KvCache cache = null;
         float[][] x = activations;
         if (calibrate) {
-            emb = src.floats("model.embed_tokens.weight");
-            LlamaModel shell = new LlamaModel(c, emb, new LayerWeights[c.numLayers()], null, null);
-            tf = new Transformer(shell, L);
-            cache = tf.newCache(L);
             if (x == null) {
+                // The f32 embedding table is needed only here; the blocks never read it, so it is not kept.
+                float[] emb = src.floats("model.embed_tokens.weight");
+                Transformer embed = new Transformer(new LlamaModel(c, emb, new LayerWeights[c.numLayers()], null, null), L);
                 x = new float[calibration.windows().length][];
-                for (int s = 0; s < x.length; s++) x[s] = tf.embed(calibration.windows()[s], 0, L);
+                for (int s = 0; s < x.length; s++) x[s] = embed.embed(calibration.windows()[s], 0, L);
             }
+            tf = new Transformer(new LlamaModel(c, new float[0], new LayerWeights[c.numLayers()], null, null), L);
+            cache = tf.newCache(L);
         }
         int[][] shape = shapes();
         // Progress counts weights (in thousands), so the ETA follows the work rather than the number of layers.
@@ -107,6 +107,8 @@ public final class LayerPipeline {
                     capture(tf, l, fp, x, L, cache, hs);
                     calibSecs = (System.nanoTime() - c0) / 1e9;
                 }
+                // The packed f32 copies served the calibration pass; the re-run uses the quantized layers.
+                fp = fp.withLinears(new LinearOp[7]);
                 long b1 = System.nanoTime();
                 Map<String, QuantizedMatrix> block = new LinkedHashMap<>();
                 LinearOp[] q = new LinearOp[7];
@@ -115,7 +117,7 @@ public final class LayerPipeline {
                     String name = LayerWeights.LINEAR_NAMES[i];
                     p.message("block " + l + ": " + name);
                     double[] h = null;
-                    if (calibrate) h = hcache.computeIfAbsent(SITE_OF[i], s -> hs.get(s).hessian());
+                    if (calibrate) h = hcache.computeIfAbsent(SITE_OF[i], s -> hs.remove(s).hessian());
                     long t0l = System.nanoTime();
                     QuantizedLayer ql = Gptq.quantize(w[i], shape[i][0], shape[i][1], h, method.quantizer(), method.options());
                     QuantizedMatrix qm = F16.roundParams(ql.matrix());
@@ -129,6 +131,8 @@ public final class LayerPipeline {
                             ql.meanItfSteps(), ql.maxItfSteps(), secs));
                     q[i] = new DenseF32Linear(wq, shape[i][0], shape[i][1]);
                     w[i] = null;
+                    // A site's Hessian is done with after its last layer (the order is q k v | o | gate up | down).
+                    if (i == 6 || SITE_OF[i + 1] != SITE_OF[i]) hcache.remove(SITE_OF[i]);
                     p.stepBy((long) shape[i][0] * shape[i][1] / 1000);
                 }
                 hcache.clear();

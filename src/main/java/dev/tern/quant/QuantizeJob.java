@@ -136,19 +136,29 @@ public final class QuantizeJob {
     }
 
     /**
-     * Heap the pipeline needs at its peak: calibration activations, one window's block buffers and KV cache, the
-     * embeddings, one block's f32 weights (twice: source and packed copy), the Hessians of the four input sites and
-     * GPTQ's working inverse of the largest one.
+     * Heap the pipeline needs at its peak (README, "End to end at real size"): the calibration activations
+     * 4·N·L·h; one block's weights in f32 twice (the source arrays not yet quantized plus the packed copies of those
+     * done, or during the calibration pass the source plus its packed copy); the Hessians of the four input sites in
+     * double, 8·(2h² + q² + i²), plus GPTQ's working inverse of the largest, 8·max(h, q, i)²; one window's block
+     * buffers and the KV cache. The f32 embedding table, 4·V·h, is held only while the windows are embedded, and
+     * a data-free method needs one block and one working inverse. On top: the finished layers' unpacked codes, one
+     * byte per quantized weight (two for trit-planes), held until the checkpoint is written.
      */
     public static long estimateBytes(ModelConfig c, QuantMethod m, int nsamples, int seqlen) {
         long h = c.hiddenSize(), inter = c.intermediateSize(), q = c.qDim(), kv = c.kvDim();
         long block = 4L * 2 * c.projectionWeightsPerLayer();
         long largest = Math.max(Math.max(h, q), inter);
-        if (m.dataFree()) return block + 4L * largest * largest;
+        long codes = (m.quantizer().format() == QuantFormat.TRITPLANE ? 2L : 1L) * c.numLayers() * c.projectionWeightsPerLayer();
+        if (m.dataFree()) return codes + block + 8L * largest * largest;
         long acts = 4L * nsamples * seqlen * h;
         long window = 4L * seqlen * (3 * h + 2 * q + 2 * kv + 2 * inter) + 4L * 2 * seqlen * kv * c.numLayers();
         long hessians = 8L * (2 * h * h + q * q + inter * inter) + 8L * largest * largest;
-        return acts + window + 4L * c.vocabSize() * h + block + hessians;
+        return codes + acts + Math.max(4L * c.vocabSize() * h, block + hessians + window);
+    }
+
+    /** The JVM heap to start `quantize` with: the estimate plus a quarter for the collector, and 256 MiB for the rest. */
+    public static long plannedHeapBytes(ModelConfig c, QuantMethod m, int nsamples, int seqlen) {
+        return estimateBytes(c, m, nsamples, seqlen) * 5 / 4 + (256L << 20);
     }
 
     static void checkMemory(ModelConfig c, QuantMethod m, int nsamples, int seqlen, long maxHeap) {
