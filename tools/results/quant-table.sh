@@ -4,16 +4,18 @@
 #   tools/results/quant-table.sh MODEL_DIR [CALIB] [OUT_ROOT]      (CALIB defaults to wikitext2)
 # Prints one markdown row per configuration; the commands are printed above the table.
 # FROM=N starts at the N-th configuration (1-based) and skips the header and FP32 rows, to finish an interrupted run.
+# ONLY="3 7 13" runs just those configurations (1-based, header and FP32 rows included).
 # SEEDS="0 1 2" quantizes every configuration with each calibration seed and prints the means (bits/weight is the
 # same for every seed); the per-seed TinyStories perplexities go to OUT_ROOT/seeds.tsv.
 # Perplexity is measured on each checkpoint's dequantized float export (--export-dequantized), which computes the
-# same Ŵ·x as the packed kernels; EVAL=packed measures the packed checkpoint instead.
+# same Ŵ·x as the packed kernels; EVAL=packed measures the packed checkpoint instead. WIKI=0 skips WikiText-2 (about a
+# minute per checkpoint) and prints "—" in its column.
 # The jar is built once and copied, so editing sources while the table runs cannot change it half-way.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 MODEL="$1"; CALIB="${2:-wikitext2}"; OUT="${3:-/tmp/tern-table}"
 VALID="$ROOT/../shared/data/tinystories/valid-snippet.txt"
-SEEDS="${SEEDS:-0}"; EVAL="${EVAL:-dequantized}"
+SEEDS="${SEEDS:-0}"; EVAL="${EVAL:-dequantized}"; WIKI="${WIKI:-1}"
 mkdir -p "$OUT"
 "$ROOT/tern" --version > /dev/null
 cp "$ROOT/target/tern.jar" "$OUT/tern.jar"
@@ -49,9 +51,13 @@ FROM="${FROM:-1}"
 if [ "$FROM" -le 1 ]; then
   echo "| configuration | flags | bits/weight | quant time (s) | WikiText-2 PPL | TinyStories PPL |"
   echo "|---|---|---|---|---|---|"
-  echo "| FP32 | — | 32 | — | $(mean "$(ppl "$MODEL" --dataset wikitext2)") | $(mean "$(ppl "$MODEL" --text "$VALID")") |"
+  fw="—"; [ "$WIKI" = 1 ] && fw=$(mean "$(ppl "$MODEL" --dataset wikitext2)")
+  echo "| FP32 | — | 32 | — | $fw | $(mean "$(ppl "$MODEL" --text "$VALID")") |"
 fi
+idx=$((FROM - 1))
 for c in "${configs[@]:$((FROM - 1))}"; do
+  idx=$((idx + 1))
+  if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $idx "* ]]; then continue; fi
   label="${c%%|*}"; flags="${c#*|}"
   wt=(); ts=(); secs=(); bits=""; failed=""
   for seed in $SEEDS; do
@@ -63,11 +69,12 @@ for c in "${configs[@]:$((FROM - 1))}"; do
     bits=$(sed -n 's/^bits\/weight *\([0-9.]*\).*/\1/p' "$dir.log")
     secs+=("$(sed -n 's/^time *\([0-9.]*\) s/\1/p' "$dir.log")")
     target="$dir-deq"; [ "$EVAL" = packed ] && target="$dir"
-    wt+=("$(ppl "$target" --dataset wikitext2)")
+    [ "$WIKI" = 1 ] && wt+=("$(ppl "$target" --dataset wikitext2)")
     ts+=("$(ppl "$target" --text "$VALID")")
     printf '%s\t%s\t%s\t%s\n' "$name" "$flags" "$seed" "${ts[-1]}" >> "$OUT/seeds.tsv"
     rm -rf "$dir-deq"
   done
   if [ -n "$failed" ]; then echo "| $label | \`$flags\` | failed | | | |"; continue; fi
-  echo "| $label | \`$flags\` | $bits | $(mean "${secs[@]}") | $(mean "${wt[@]}") | $(mean "${ts[@]}") |"
+  w="—"; [ "$WIKI" = 1 ] && w=$(mean "${wt[@]}")
+  echo "| $label | \`$flags\` | $bits | $(mean "${secs[@]}") | $w | $(mean "${ts[@]}") |"
 done

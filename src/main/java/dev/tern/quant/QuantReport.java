@@ -178,13 +178,15 @@ public final class QuantReport {
             if (d > 0) min = Math.min(min, d);
         }
         if (byBlock.isEmpty() || !(max > 0)) return "<p>(no data: this method uses no calibration inputs)</p>\n";
-        int bw = 10, gap = 14, left = 64, top = 10, height = 220;
+        // Bars widen for few blocks and narrow for many, so a chart stays about 700 pixels wide.
+        int bw = Math.max(4, Math.min(24, 700 / Math.max(1, byBlock.size() * names.size())));
+        int gap = 14, left = 64, top = 10, height = 220;
         int groupW = names.size() * bw + gap;
         int width = left + Math.max(1, byBlock.size()) * groupW + 10;
         double lo = log ? Math.floor(Math.log10(min)) : 0, hi = log ? Math.ceil(Math.log10(max)) : max * 1.05;
         if (log && hi <= lo) hi = lo + 1;
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-size=\"10\">%n", width, height + 40));
+        b.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-size=\"10\">%n", width, height + 50));
         int ticks = log ? (int) (hi - lo) : 4;
         for (int i = 0; i <= ticks; i++) {
             double v = log ? lo + i : hi * i / ticks;
