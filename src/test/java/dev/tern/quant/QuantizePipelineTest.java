@@ -192,8 +192,8 @@ class QuantizePipelineTest {
                 () -> QuantizeJob.checkMemory(c, pt2, 128, 2048, 3L << 30));
         assertTrue(e.getMessage().contains("TERN_HEAP"), e.getMessage());
         var e2 = org.junit.jupiter.api.Assertions.assertThrows(dev.tern.TernException.class,
-                () -> QuantizeJob.checkMemory(c, pt2, 128, 2048, 9L << 30));
+                () -> QuantizeJob.checkMemory(c, pt2, 128, 2048, 14L << 30));
         assertTrue(e2.getMessage().contains("lower --nsamples to"), e2.getMessage());
-        QuantizeJob.checkMemory(c, pt2, 128, 2048, 16L << 30); // fits: no exception
+        QuantizeJob.checkMemory(c, pt2, 128, 2048, 20L << 30); // fits: no exception
     }
 }
