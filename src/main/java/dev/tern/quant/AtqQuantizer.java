@@ -109,10 +109,13 @@ public final class AtqQuantizer implements GroupQuantizer {
             double[] e) {
         if (!(alpha > 0)) return false;
         for (int j = 0; j < k; j++) e[j] = w[off + j] - ((double) alpha * t[off + j] + mu);
-        for (int a = 0; a < k; a++) {
-            double v = 0;
-            for (int c = 0; c < k; c++) v += s[a * k + c] * e[c];
-            g[a] = v;
+        // g = S e as a sum of rows of S (S is exactly symmetric): the same additions in the same order as the dot
+        // products, but a loop the JIT vectorises.
+        java.util.Arrays.fill(g, 0, k, 0);
+        for (int c = 0; c < k; c++) {
+            double ec = e[c];
+            int row = c * k;
+            for (int a = 0; a < k; a++) g[a] += s[row + a] * ec;
         }
         boolean any = false;
         for (int sweep = 0; sweep < MAX_SWEEPS; sweep++) {
