@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tern", mixinStandardHelpOptions = true, version = "tern " + Versions.VERSION,
         description = "Post-training ternarization (PT²-LLM, PTQTP) and fast ternary inference for LLaMA-family models.",
         subcommands = {QuantizeCommand.class, EvalCommand.class, GenerateCommand.class, BenchCommand.class,
-                InspectCommand.class, CommandLine.HelpCommand.class})
+                InspectCommand.class, ReportCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

@@ -1,6 +1,8 @@
 package dev.tern.cli;
 
+import dev.tern.TernException;
 import dev.tern.model.ModelLoader;
+import dev.tern.quant.Gptq;
 import dev.tern.quant.LayerPipeline;
 import dev.tern.quant.QuantMethod;
 import dev.tern.quant.QuantizeJob;
@@ -38,8 +40,16 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--order", paramLabel = "ORDER", description = "Column order: ssr (pt2 default), none, act-order, random.")
     String order;
 
-    @Option(names = "--propagation", paramLabel = "P", description = "Error feedback inside a block: block (pt2 default) or column (gptq default).")
+    @Option(names = "--propagation", paramLabel = "P", description = "Error feedback inside a block: column (default for pt2, gptq and ptqtp --gptq) or block.")
     String propagation;
+
+    @Option(names = "--refits", defaultValue = "2", paramLabel = "N",
+            description = "pt2: rounds of refitting α, μ (grid step + AGA) on the trits of each block's column pass, each followed by re-rounding the trits (default ${DEFAULT-VALUE}; 0 = keep the block-start grid and GPTQ's trits).")
+    int refits;
+
+    @Option(names = "--aga-gram", defaultValue = "plain", paramLabel = "G",
+            description = "pt2 ablation: the matrix AGA fits to: plain (default, the calibration inputs' Gram), damped (GPTQ's H + λ·mean(diag)·I).")
+    String agaGram;
 
     @Option(names = "--gptq", description = "With --method ptqtp: run the two-plane quantizer inside GPTQ with error compensation.")
     boolean ptqtpGptq;
@@ -65,10 +75,28 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue an interrupted run in --out (same settings) from its last finished block.")
     boolean resume;
 
+    @Option(names = "--plan-heap", hidden = true, description = "Print the heap this run needs, in MiB, and exit (used by the launcher).")
+    boolean planHeap;
+
     @Override
     public Integer call() {
-        QuantMethod m = QuantMethod.of(method, bits, group, !noItf, !noAga, order, propagation, ptqtpGptq, seed, damp);
+        Gptq.Gram gram = switch (agaGram) {
+            case "plain" -> Gptq.Gram.PLAIN;
+            case "damped" -> Gptq.Gram.DAMPED;
+            default -> throw new TernException("unknown --aga-gram '" + agaGram + "' (plain, damped)");
+        };
+        QuantMethod m = QuantMethod.of(method, bits, group, !noItf, !noAga, order, propagation, ptqtpGptq, seed, damp, refits, gram);
         Path dir = ModelLoader.resolve(model);
+        if (planHeap) {
+            var cfg = dev.tern.io.ModelDir.open(dir).config();
+            int len = seqlen != null ? seqlen : cfg.evalWindow();
+            long heap = QuantizeJob.plannedHeapBytes(cfg, m, nsamples, len);
+            // The float export holds every tensor in f32 until it is written.
+            long params = (cfg.tiedEmbeddings() ? 1L : 2L) * cfg.vocabSize() * cfg.hiddenSize() + (long) cfg.numLayers() * cfg.projectionWeightsPerLayer();
+            if (exportDequantized != null) heap = Math.max(heap, 4L * params * 5 / 4 + (256L << 20));
+            System.out.println(heap >> 20);
+            return 0;
+        }
         QuantizeJob.Summary s = QuantizeJob.run(new QuantizeJob.Settings(dir, out, m, nsamples, seqlen, calib, seed,
                 exportDequantized, System.console() != null, resume), line -> System.err.println("tern: " + line));
         LayerPipeline.Result r = s.result();

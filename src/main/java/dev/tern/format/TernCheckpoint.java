@@ -21,10 +21,17 @@ import java.util.TreeMap;
  * The Tern checkpoint: one safetensors file holding the float tensors of the source (embeddings, norms, head, biases)
  * in their source dtype, and for every quantized linear layer its packed codes, f16 per-row-per-group parameters and
  * column permutation. Metadata key "tern.layers" describes each quantized layer; "tern.format" marks the file.
+ *
+ * <p>Format 2 (written now) stores nothing that cannot change Ŵ: the permutation only where a row holds more than one
+ * group, and then as each column's group (".perm_groups", U8) when every group lists its columns in ascending order,
+ * else as U16 indices up to 65,536 columns (I32 beyond); a ternary layer's μ only when some μ is non-zero.
+ * Format 1 files (I32 permutation, μ always present) are still read.
  */
 public final class TernCheckpoint {
     public static final String FORMAT_KEY = "tern.format";
-    public static final String FORMAT_VERSION = "1";
+    public static final String FORMAT_VERSION = "2";
+    /** Older format versions this reader still accepts. */
+    private static final Set<String> READABLE = Set.of("1", "2");
     public static final String LAYERS_KEY = "tern.layers";
     public static final String FILE = "model.safetensors";
 
@@ -78,6 +85,7 @@ public final class TernCheckpoint {
             d.put("cols", q.cols());
             d.put("group", q.groupSize());
             if (q instanceof UniformMatrix u) d.put("bits", u.bits());
+            if (q instanceof TernaryMatrix t) d.put("mu", t.storesMu());
             d.put("permuted", q.perm() != null);
         }
         Map<String, String> meta = new TreeMap<>(metadata);
@@ -113,7 +121,7 @@ public final class TernCheckpoint {
             case TernaryMatrix t -> {
                 w.addU8(p + ".t_codes", new long[] {rows, TritPacking.bytesPerRow(q.cols())}, TritPacking.packBase3(t.codes(), t.rows(), t.cols()));
                 w.addF16(p + ".t_alpha", params, t.alpha());
-                w.addF16(p + ".t_mu", params, t.mu());
+                if (t.storesMu()) w.addF16(p + ".t_mu", params, t.mu());
             }
             case TritPlaneMatrix t -> {
                 long[] cs = {rows, TritPacking.bytesPerRow(q.cols())};
@@ -129,7 +137,14 @@ public final class TernCheckpoint {
                 w.addF16(p + ".u_zero", params, u.zero());
             }
         }
-        if (q.perm() != null) w.addI32(p + ".perm", new long[] {q.cols()}, q.perm());
+        if (q.perm() != null) {
+            if (QuantizedMatrix.permBits(q.perm(), q.groupSize()) == 8L * q.cols()) {
+                byte[] label = new byte[q.cols()];
+                for (int j = 0; j < q.cols(); j++) label[q.perm()[j]] = (byte) (j / q.groupSize());
+                w.addU8(p + ".perm_groups", new long[] {q.cols()}, label);
+            } else if (q.cols() <= QuantizedMatrix.U16_PERM_COLS) w.addU16(p + ".perm", new long[] {q.cols()}, q.perm());
+            else w.addI32(p + ".perm", new long[] {q.cols()}, q.perm());
+        }
     }
 
     /** Opens a checkpoint and unpacks its quantized layers, validating every shape against the layer table. */
@@ -142,8 +157,9 @@ public final class TernCheckpoint {
         SafetensorsFile file = SafetensorsFile.open(f);
         try {
             Map<String, String> meta = file.metadata();
-            if (!FORMAT_VERSION.equals(meta.get(FORMAT_KEY))) {
-                throw new TernException(f + ": not a Tern checkpoint of format " + FORMAT_VERSION + " (tern.format = " + meta.get(FORMAT_KEY) + ")");
+            if (!READABLE.contains(meta.get(FORMAT_KEY))) {
+                throw new TernException(f + ": not a Tern checkpoint of format 1 or 2 (tern.format = " + meta.get(FORMAT_KEY)
+                        + "); re-quantize it with this version of tern");
             }
             JsonNode layers;
             try {
@@ -171,13 +187,14 @@ public final class TernCheckpoint {
         int groups = (cols + group - 1) / group;
         int[] perm = null;
         if (d.path("permuted").asBoolean(false)) {
-            perm = ints(s, f, p + ".perm", cols);
+            perm = s.has(p + ".perm_groups") ? fromGroups(bytes(s, f, p + ".perm_groups", cols), cols, group, f, p)
+                    : ints(s, f, p + ".perm", cols);
         }
         try {
             return switch (kind) {
                 case "ternary" -> new TernaryMatrix(rows, cols, group,
                         trits(s, f, p + ".t_codes", rows, cols), floats(s, f, p + ".t_alpha", rows, groups),
-                        floats(s, f, p + ".t_mu", rows, groups), perm);
+                        d.path("mu").asBoolean(true) ? floats(s, f, p + ".t_mu", rows, groups) : new float[rows * groups], perm);
                 case "tritplane" -> new TritPlaneMatrix(rows, cols, group,
                         trits(s, f, p + ".t_codes1", rows, cols), trits(s, f, p + ".t_codes2", rows, cols),
                         floats(s, f, p + ".t_alpha1", rows, groups), floats(s, f, p + ".t_alpha2", rows, groups), perm);
@@ -222,14 +239,40 @@ public final class TernCheckpoint {
         return s.floats(name);
     }
 
+    /** The permutation whose group g lists, in ascending order, the columns labelled g. */
+    private static int[] fromGroups(byte[] label, int cols, int group, Path f, String p) {
+        int groups = (cols + group - 1) / group;
+        int[] start = new int[groups + 1];
+        for (byte b : label) {
+            int g = b & 0xff;
+            if (g >= groups) throw new TernException(f + ": layer " + p + " labels a column with group " + g + " of " + groups);
+            start[g + 1]++;
+        }
+        for (int g = 0; g < groups; g++) {
+            int size = Math.min(group, cols - g * group);
+            if (start[g + 1] != size) throw new TernException(f + ": layer " + p + " puts " + start[g + 1] + " columns in group " + g + ", expected " + size);
+            start[g + 1] += start[g];
+        }
+        int[] perm = new int[cols];
+        for (int c = 0; c < cols; c++) perm[start[label[c] & 0xff]++] = c;
+        return perm;
+    }
+
+    /** A permutation's indices: U16 (format 2, up to 65,536 columns) or I32 (format 1, and larger layers). */
     private static int[] ints(SafetensorsFile s, Path f, String name, int n) {
         if (!s.has(name)) throw new TernException(f + ": missing tensor " + name);
-        if (!s.dtype(name).equals("I32") || !Arrays.equals(s.shape(name), new long[] {n})) {
-            throw new TernException(f + ": tensor " + name + " must be I32 [" + n + "]");
+        String dt = s.dtype(name);
+        if (!(dt.equals("I32") || dt.equals("U16") && n <= QuantizedMatrix.U16_PERM_COLS) || !Arrays.equals(s.shape(name), new long[] {n})) {
+            throw new TernException(f + ": tensor " + name + " must be U16 or I32 [" + n + "]");
         }
         int[] out = new int[n];
         var seg = s.segment(name);
-        for (int i = 0; i < n; i++) out[i] = seg.getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), i);
+        var le = java.nio.ByteOrder.LITTLE_ENDIAN;
+        if (dt.equals("U16")) {
+            for (int i = 0; i < n; i++) out[i] = Short.toUnsignedInt(seg.getAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(le), i));
+        } else {
+            for (int i = 0; i < n; i++) out[i] = seg.getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED.withOrder(le), i);
+        }
         return out;
     }
 }

@@ -25,11 +25,17 @@ public record TernaryMatrix(int rows, int cols, int groupSize, byte[] codes, flo
         return w;
     }
 
-    /** Base-3 packing stores 5 trits per byte (1.6 bits); alpha and mu are f16. */
+    /** Base-3 packing stores 5 trits per byte (1.6 bits); alpha is f16, and so is mu unless it is zero throughout. */
     @Override
     public long storageBits() {
-        long codeBytes = (long) rows * ((cols + 4) / 5);
-        return codeBytes * 8 + (long) rows * groups() * 32 + QuantizedMatrix.permBits(perm);
+        long codeBytes = (long) rows * TritPacking.bytesPerRow(cols);
+        return codeBytes * 8 + paramBits() * (storesMu() ? 2 : 1) + QuantizedMatrix.permBits(perm, groupSize);
+    }
+
+    /** False for a symmetric layer (every mu is +0 or −0): the checkpoint then stores no mu tensor. */
+    public boolean storesMu() {
+        for (float v : mu) if (v != 0f) return true;
+        return false;
     }
 
     @Override

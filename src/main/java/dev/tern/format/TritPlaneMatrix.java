@@ -29,8 +29,8 @@ public record TritPlaneMatrix(int rows, int cols, int groupSize, byte[] codes1, 
 
     @Override
     public long storageBits() {
-        long codeBytes = 2L * rows * ((cols + 4) / 5);
-        return codeBytes * 8 + (long) rows * groups() * 32 + QuantizedMatrix.permBits(perm);
+        long codeBytes = 2L * rows * TritPacking.bytesPerRow(cols);
+        return codeBytes * 8 + 2 * paramBits() + QuantizedMatrix.permBits(perm, groupSize);
     }
 
     @Override

@@ -26,10 +26,10 @@ public record UniformMatrix(int rows, int cols, int groupSize, int bits, byte[] 
         return w;
     }
 
-    /** Codes at `bits` each; scale f16 and zero point at `bits` (as GPTQ stores it). */
+    /** Codes packed at `bits` each (rows padded to whole bytes); scale and zero point both f16, as the file holds them. */
     @Override
     public long storageBits() {
-        return (long) rows * cols * bits + (long) rows * groups() * (16 + bits) + QuantizedMatrix.permBits(perm);
+        return 8L * rows * TritPacking.bitBytesPerRow(cols, bits) + 2 * paramBits() + QuantizedMatrix.permBits(perm, groupSize);
     }
 
     @Override

@@ -4,7 +4,7 @@ import dev.tern.TernException;
 
 /** Element types a safetensors file may declare, with their byte widths. */
 public enum Dtype {
-    F64(8), F32(4), F16(2), BF16(2), I64(8), I32(4), I16(2), I8(1), U8(1), BOOL(1);
+    F64(8), F32(4), F16(2), BF16(2), I64(8), I32(4), I16(2), U16(2), I8(1), U8(1), BOOL(1);
 
     private final int bytes;
 

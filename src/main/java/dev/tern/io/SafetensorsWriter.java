@@ -79,6 +79,16 @@ public final class SafetensorsWriter {
         return add(name, Dtype.I16, shape, data.length, shorts(data));
     }
 
+    /** Unsigned 16-bit values, given as the low 16 bits of each int (0..65535). */
+    public SafetensorsWriter addU16(String name, long[] shape, int[] data) {
+        short[] bits = new short[data.length];
+        for (int i = 0; i < data.length; i++) {
+            if (data[i] < 0 || data[i] > 0xFFFF) throw new IllegalArgumentException("U16 value " + data[i] + " out of range");
+            bits[i] = (short) data[i];
+        }
+        return add(name, Dtype.U16, shape, bits.length, shorts(bits));
+    }
+
     public SafetensorsWriter addI32(String name, long[] shape, int[] data) {
         return add(name, Dtype.I32, shape, data.length, (b, from, n) -> {
             b.asIntBuffer().put(data, from, n);

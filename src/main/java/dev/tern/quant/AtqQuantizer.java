@@ -37,13 +37,117 @@ public final class AtqQuantizer implements GroupQuantizer {
 
     @Override
     public QuantizedBlock quantize(float[] w, int rows, int cols, double[] s) {
-        QuantizedBlock b = QuantizedBlock.allocate(rows, cols, false);
+        QuantizedBlock b = new QuantizedBlock(rows, cols, new float[rows * cols], new byte[rows * cols], null,
+                new float[rows], new float[rows], itf ? new int[rows] : null);
         double[] alpha = new double[rows], mu = new double[rows];
         Atq.init(w, rows, cols, b.codes(), alpha, mu, false);
-        if (itf) Itf.fit(w, rows, cols, b.codes(), alpha, mu);
+        if (itf) Itf.fit(w, rows, cols, b.codes(), alpha, mu, b.itfSteps());
         if (aga && s != null) Aga.align(w, rows, cols, s, b.codes(), alpha, mu);
         fillTernary(b, alpha, mu);
         return b;
+    }
+
+    /** ITF's grid step, then AGA, on the trits the column pass chose: the two stages with the trits held fixed. */
+    @Override
+    public boolean refit(QuantizedBlock b, float[] w, double[] s) {
+        if (!itf && !(aga && s != null)) return false;
+        int rows = b.rows(), k = b.cols();
+        double[] alpha = new double[rows], mu = new double[rows];
+        for (int i = 0; i < rows; i++) {
+            alpha[i] = b.p1()[i];
+            mu[i] = b.p2()[i];
+        }
+        if (itf) {
+            Parallel.forRange(rows, 32, (from, to) -> {
+                double[] am = new double[2];
+                for (int i = from; i < to; i++) {
+                    am[0] = alpha[i];
+                    am[1] = mu[i];
+                    Itf.grid(w, i * k, k, b.codes(), i * k, am);
+                    alpha[i] = am[0];
+                    mu[i] = am[1];
+                }
+            });
+        }
+        if (aga && s != null) Aga.align(w, rows, k, s, b.codes(), alpha, mu);
+        boolean changed = false;
+        for (int i = 0; i < rows && !changed; i++) changed = (float) alpha[i] != b.p1()[i] || (float) mu[i] != b.p2()[i];
+        fillTernary(b, alpha, mu);
+        return changed;
+    }
+
+    /**
+     * Exact coordinate descent on the trits: each trit in turn takes the value that minimises e s eᵀ (e = w − ŵ)
+     * with the others fixed, sweeping until no trit moves (cap {@link #MAX_SWEEPS}). Never increases the objective.
+     */
+    @Override
+    public boolean refine(QuantizedBlock b, float[] w, double[] s) {
+        // Re-rounding belongs to the refit rounds, which only ITF or AGA start: the bare ablation keeps GPTQ's trits.
+        if (s == null || !itf && !aga) return false;
+        int rows = b.rows(), k = b.cols();
+        boolean[] changed = new boolean[rows];
+        Parallel.forRange(rows, 8, (from, to) -> {
+            double[] g = new double[k], e = new double[k];
+            for (int i = from; i < to; i++) changed[i] = descendRow(w, i * k, k, s, b.codes(), b.p1()[i], b.p2()[i], g, e);
+        });
+        boolean any = false;
+        for (boolean c : changed) any |= c;
+        if (any) {
+            double[] alpha = new double[rows], mu = new double[rows];
+            for (int i = 0; i < rows; i++) {
+                alpha[i] = b.p1()[i];
+                mu[i] = b.p2()[i];
+            }
+            fillTernary(b, alpha, mu);
+        }
+        return any;
+    }
+
+    static final int MAX_SWEEPS = 8;
+
+    private static boolean descendRow(float[] w, int off, int k, double[] s, byte[] t, float alpha, float mu, double[] g,
+            double[] e) {
+        if (!(alpha > 0)) return false;
+        for (int j = 0; j < k; j++) e[j] = w[off + j] - ((double) alpha * t[off + j] + mu);
+        // g = S e as a sum of rows of S (S is exactly symmetric): the same additions in the same order as the dot
+        // products, but a loop the JIT vectorises.
+        java.util.Arrays.fill(g, 0, k, 0);
+        for (int c = 0; c < k; c++) {
+            double ec = e[c];
+            int row = c * k;
+            for (int a = 0; a < k; a++) g[a] += s[row + a] * ec;
+        }
+        boolean any = false;
+        for (int sweep = 0; sweep < MAX_SWEEPS; sweep++) {
+            boolean moved = false;
+            for (int j = 0; j < k; j++) {
+                int cur = t[off + j];
+                double sjj = s[j * k + j];
+                int best = cur;
+                double bestGain = 0;
+                for (int cand = -1; cand <= 1; cand++) {
+                    if (cand == cur) continue;
+                    double de = -(double) alpha * (cand - cur);
+                    // Objective change for e_j += de: 2·de·(S e)_j + de²·S_jj. Demand a clear decrease so
+                    // rounding noise cannot make two trits swap back and forth.
+                    double gain = 2 * de * g[j] + de * de * sjj;
+                    if (gain < bestGain - 1e-12 * Math.abs(sjj) * alpha * alpha) {
+                        bestGain = gain;
+                        best = cand;
+                    }
+                }
+                if (best != cur) {
+                    double de = -(double) alpha * (best - cur);
+                    t[off + j] = (byte) best;
+                    int row = j * k;
+                    for (int c = 0; c < k; c++) g[c] += de * s[row + c];
+                    moved = true;
+                }
+            }
+            if (!moved) break;
+            any = true;
+        }
+        return any;
     }
 
     @Override

@@ -32,6 +32,14 @@ public final class Gptq {
         RANDOM
     }
 
+    /** The matrix AGA fits the grid to. */
+    public enum Gram {
+        /** The Gram matrix of the calibration inputs, as METHOD §2 states. */
+        PLAIN,
+        /** GPTQ's damped Hessian H + λ·mean(diag)·I with dead inputs set to 1 (ablation). */
+        DAMPED
+    }
+
     /** How the error feedback is applied inside a block. */
     public enum Propagation {
         /** Quantize the whole block at once, then compensate the remaining columns (METHOD default). */
@@ -48,43 +56,56 @@ public final class Gptq {
      * be null for data-free quantizers.
      */
     public record Options(int blockSize, double damp, Order order, long seed, Propagation propagation,
-            boolean errorFeedback) {
+            boolean errorFeedback, int refits, Gram gram) {
+        /** Refits per block in column mode: grid + AGA on the final trits, re-rounding between two refits. */
+        public static final int DEFAULT_REFITS = 2;
+
         public Options {
             if (blockSize <= 0) throw new IllegalArgumentException("blockSize " + blockSize);
             if (!(damp >= 0)) throw new IllegalArgumentException("damp " + damp);
+            if (refits < 0) throw new IllegalArgumentException("refits " + refits);
         }
 
+        /** What `quantize --method pt2` ships: SSR, column-by-column feedback with refits, λ = 0.01, group 128. */
         public static Options defaults() {
-            return new Options(128, 0.01, Order.SSR, 0, Propagation.BLOCK, true);
+            return new Options(128, 0.01, Order.SSR, 0, Propagation.COLUMN, true, DEFAULT_REFITS, Gram.PLAIN);
         }
 
         /** The paper's uniform baseline: standard GPTQ, natural order, column-by-column, group 128. */
         public static Options uniformBaseline() {
-            return new Options(128, 0.01, Order.NONE, 0, Propagation.COLUMN, true);
+            return new Options(128, 0.01, Order.NONE, 0, Propagation.COLUMN, true, DEFAULT_REFITS, Gram.PLAIN);
         }
 
         public Options withOrder(Order o) {
-            return new Options(blockSize, damp, o, seed, propagation, errorFeedback);
+            return new Options(blockSize, damp, o, seed, propagation, errorFeedback, refits, gram);
         }
 
         public Options withSeed(long s) {
-            return new Options(blockSize, damp, order, s, propagation, errorFeedback);
+            return new Options(blockSize, damp, order, s, propagation, errorFeedback, refits, gram);
         }
 
         public Options withPropagation(Propagation p) {
-            return new Options(blockSize, damp, order, seed, p, errorFeedback);
+            return new Options(blockSize, damp, order, seed, p, errorFeedback, refits, gram);
         }
 
         public Options withBlockSize(int b) {
-            return new Options(b, damp, order, seed, propagation, errorFeedback);
+            return new Options(b, damp, order, seed, propagation, errorFeedback, refits, gram);
         }
 
         public Options withDamp(double d) {
-            return new Options(blockSize, d, order, seed, propagation, errorFeedback);
+            return new Options(blockSize, d, order, seed, propagation, errorFeedback, refits, gram);
         }
 
         public Options withErrorFeedback(boolean f) {
-            return new Options(blockSize, damp, order, seed, propagation, f);
+            return new Options(blockSize, damp, order, seed, propagation, f, refits, gram);
+        }
+
+        public Options withGram(Gram g) {
+            return new Options(blockSize, damp, order, seed, propagation, errorFeedback, refits, g);
+        }
+
+        public Options withRefits(int n) {
+            return new Options(blockSize, damp, order, seed, propagation, errorFeedback, n, gram);
         }
     }
 
@@ -135,6 +156,8 @@ public final class Gptq {
         final boolean[] dead;
         final double dampAdd;
 
+        long itfSteps, itfFits;
+        int itfMax;
         int r; // remaining columns
         int[] rem; // original index of each remaining column, in R order
         float[] wr; // n x r, current (error-updated) weights
@@ -209,8 +232,11 @@ public final class Gptq {
                 });
                 double[] s = null;
                 if (q.usesGram()) {
+                    // AGA fits the layer's outputs on the calibration inputs: the plain Gram matrix, no ridge (METHOD §2).
                     s = new double[k * k];
-                    for (int a = 0; a < k; a++) for (int b = 0; b < k; b++) s[a * k + b] = hAt(orig[a], orig[b]);
+                    for (int a = 0; a < k; a++) {
+                        for (int b = 0; b < k; b++) s[a * k + b] = o.gram() == Gram.DAMPED ? hAt(orig[a], orig[b]) : h[orig[a] * m + orig[b]];
+                    }
                 }
                 double[] lbb = null;
                 if (o.errorFeedback()) {
@@ -219,7 +245,25 @@ public final class Gptq {
                     lbb = SmallLinalg.cholesky(gbb, k);
                 }
                 QuantizedBlock qb = q.quantize(wb, n, k, s);
-                if (o.errorFeedback() && o.propagation() == Propagation.COLUMN) columnPass(qb, wb, lbb, n, k);
+                if (o.errorFeedback() && o.propagation() == Propagation.COLUMN) {
+                    columnPass(qb, wb, lbb, n, k);
+                    // The pass re-chose the trits under a grid fitted before it; removeBlock compensates exactly for
+                    // whatever Ŵ_B is, so fit the grid again to the trits that ship (and re-round against the new grid).
+                    // The exact cost of Ŵ_B once the later columns are compensated is E_B (G_BB)⁻¹ E_Bᵀ per row.
+                    double[] cost = o.refits() > 0 ? SmallLinalg.inverseFromCholesky(lbb, k) : null;
+                    for (int round = 0; round < o.refits(); round++) {
+                        boolean moved = q.refit(qb, wb, s);
+                        moved |= q.refine(qb, wb, cost);
+                        if (!moved) break;
+                    }
+                }
+                if (qb.itfSteps() != null) {
+                    for (int v : qb.itfSteps()) {
+                        itfSteps += v;
+                        itfMax = Math.max(itfMax, v);
+                    }
+                    itfFits += n;
+                }
 
                 final int d0 = done, grp = done / bs;
                 for (int t = 0; t < k; t++) perm[d0 + t] = orig[t];
@@ -238,13 +282,53 @@ public final class Gptq {
 
             boolean identity = true;
             for (int j = 0; j < m; j++) identity &= perm[j] == j;
+            if (!identity && groups == 1) {
+                // One group per row: every column shares the row's parameters, so the order inside the group cannot
+                // change Ŵ. Store the codes in original order and no permutation.
+                unpermute(codes, perm);
+                if (two) unpermute(codes2, perm);
+                identity = true;
+            }
+            if (!identity) canonicalize(codes, codes2, perm);
             int[] sp = identity ? null : perm;
             QuantizedMatrix qm = switch (q.format()) {
                 case TERNARY -> new TernaryMatrix(n, m, bs, codes, p1, p2, sp);
                 case TRITPLANE -> new TritPlaneMatrix(n, m, bs, codes, codes2, p1, p2, sp);
                 case UNIFORM -> new UniformMatrix(n, m, bs, q.bits(), codes, p1, p2, sp);
             };
-            return new QuantizedLayer(qm, deq);
+            return new QuantizedLayer(qm, deq, itfFits == 0 ? 0 : (double) itfSteps / itfFits, itfMax);
+        }
+
+        /**
+         * Sorts each group's stored columns by original index (codes moved with them): the same Ŵ, and a permutation
+         * the checkpoint can store as one group label per column.
+         */
+        void canonicalize(byte[] c1, byte[] c2, int[] p) {
+            int[] old = p.clone();
+            for (int g0 = 0; g0 < m; g0 += bs) Arrays.sort(p, g0, Math.min(m, g0 + bs));
+            int[] src = new int[m]; // stored position before sorting of the column now stored at j
+            int[] posOf = new int[m];
+            for (int j = 0; j < m; j++) posOf[old[j]] = j;
+            for (int j = 0; j < m; j++) src[j] = posOf[p[j]];
+            for (byte[] c : c2 == null ? new byte[][] {c1} : new byte[][] {c1, c2}) {
+                Parallel.forRange(n, 64, (from, to) -> {
+                    byte[] row = new byte[m];
+                    for (int i = from; i < to; i++) {
+                        System.arraycopy(c, i * m, row, 0, m);
+                        for (int j = 0; j < m; j++) c[i * m + j] = row[src[j]];
+                    }
+                });
+            }
+        }
+
+        void unpermute(byte[] c, int[] p) {
+            Parallel.forRange(n, 64, (from, to) -> {
+                byte[] row = new byte[m];
+                for (int i = from; i < to; i++) {
+                    System.arraycopy(c, i * m, row, 0, m);
+                    for (int j = 0; j < m; j++) c[i * m + p[j]] = row[j];
+                }
+            });
         }
 
         int[] firstK(int k) {

@@ -28,4 +28,22 @@ public interface GroupQuantizer {
      * dequantized value into b and returns the dequantized value.
      */
     float requantize(QuantizedBlock b, int row, int col, float value);
+
+    /**
+     * Refits the per-row parameters of b for the codes it holds now, against the block-start weights w (rows x cols)
+     * and Gram sub-matrix s, after GPTQ's column pass re-chose the codes. Returns false if it changed nothing (then no
+     * further re-rounding is needed). The default keeps the parameters fitted at block start, as GPTQ does.
+     */
+    default boolean refit(QuantizedBlock b, float[] w, double[] s) {
+        return false;
+    }
+
+    /**
+     * Re-chooses the codes of b for its current parameters to lower the quadratic objective (w − ŵ) s (w − ŵ)ᵀ per
+     * row, where s is the block's error metric once later columns are compensated. Returns whether any code changed.
+     * The default keeps GPTQ's column-pass codes.
+     */
+    default boolean refine(QuantizedBlock b, float[] w, double[] s) {
+        return false;
+    }
 }

@@ -85,14 +85,18 @@ public final class Itf {
         return changed;
     }
 
-    /** Runs ITF on all rows of an n x k block in parallel, starting from t/alpha/mu (e.g. from {@link Atq#init}). */
-    public static void fit(float[] w, int n, int k, byte[] t, double[] alpha, double[] mu) {
+    /**
+     * Runs ITF on all rows of an n x k block in parallel, starting from t/alpha/mu (e.g. from {@link Atq#init}); steps
+     * (may be null) receives each row's step count.
+     */
+    public static void fit(float[] w, int n, int k, byte[] t, double[] alpha, double[] mu, int[] steps) {
         Parallel.forRange(n, 8, (from, to) -> {
             double[] am = new double[2];
             for (int i = from; i < to; i++) {
                 am[0] = alpha[i];
                 am[1] = mu[i];
-                fitRow(w, i * k, k, t, i * k, am, null);
+                int st = fitRow(w, i * k, k, t, i * k, am, null);
+                if (steps != null) steps[i] = st;
                 alpha[i] = am[0];
                 mu[i] = am[1];
             }

@@ -15,7 +15,9 @@ import dev.tern.util.Progress;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -26,8 +28,15 @@ import java.util.function.Consumer;
  * quantized weights to produce the next block's inputs. Only one block's f32 weights are held at a time.
  */
 public final class LayerPipeline {
-    /** Outcome: quantized layers by prefix ("model.layers.0.self_attn.q_proj"), wall time and peak heap. */
-    public record Result(Map<String, QuantizedMatrix> layers, double seconds, long peakHeapBytes) {}
+    /**
+     * Outcome: quantized layers by prefix ("model.layers.0.self_attn.q_proj"), wall time, peak heap, and per layer and
+     * per block what it cost (the blocks quantized in this run only, when resumed).
+     */
+    public record Result(Map<String, QuantizedMatrix> layers, double seconds, long peakHeapBytes, List<LayerStats> stats,
+            List<BlockTime> blocks) {}
+
+    /** One block's wall time: the full-precision calibration pass and Hessians, the seven layers, the re-run. */
+    public record BlockTime(int block, double calibrationSeconds, double quantizeSeconds, double rerunSeconds) {}
 
     /** Called after each finished block (for resumable runs); may be null. */
     public interface BlockListener {
@@ -62,37 +71,45 @@ public final class LayerPipeline {
         boolean calibrate = !method.dataFree();
         if (calibrate && calibration == null) throw new IllegalArgumentException("method " + method.name() + " needs calibration data");
         int L = calibrate ? calibration.seqlen() : 0;
-        float[] emb = null;
         Transformer tf = null;
         KvCache cache = null;
         float[][] x = activations;
         if (calibrate) {
-            emb = src.floats("model.embed_tokens.weight");
-            LlamaModel shell = new LlamaModel(c, emb, new LayerWeights[c.numLayers()], null, null);
-            tf = new Transformer(shell, L);
-            cache = tf.newCache(L);
             if (x == null) {
+                // The f32 embedding table is needed only here; the blocks never read it, so it is not kept.
+                float[] emb = src.floats("model.embed_tokens.weight");
+                Transformer embed = new Transformer(new LlamaModel(c, emb, new LayerWeights[c.numLayers()], null, null), L);
                 x = new float[calibration.windows().length][];
-                for (int s = 0; s < x.length; s++) x[s] = tf.embed(calibration.windows()[s], 0, L);
+                for (int s = 0; s < x.length; s++) x[s] = embed.embed(calibration.windows()[s], 0, L);
             }
+            tf = new Transformer(new LlamaModel(c, new float[0], new LayerWeights[c.numLayers()], null, null), L);
+            cache = tf.newCache(L);
         }
-        int total = (c.numLayers() - startLayer) * 7;
-        try (Progress p = Progress.start("quantize", total, "layers", progress)) {
+        int[][] shape = shapes();
+        // Progress counts weights (in thousands), so the ETA follows the work rather than the number of layers.
+        long perBlock = 0;
+        for (int[] sh : shape) perBlock += (long) sh[0] * sh[1] / 1000;
+        long total = (c.numLayers() - startLayer) * perBlock;
+        List<LayerStats> stats = new ArrayList<>();
+        List<BlockTime> times = new ArrayList<>();
+        try (Progress p = Progress.start("quantize", total, "kweights", progress)) {
             for (int l = startLayer; l < c.numLayers(); l++) {
+                long b0 = System.nanoTime();
                 String prefix = "model.layers." + l + ".";
                 float[][] w = new float[7][];
-                int[][] shape = shapes();
                 for (int i = 0; i < 7; i++) w[i] = src.floats(prefix + LayerWeights.LINEAR_NAMES[i] + ".weight");
                 LayerWeights fp = layerWeights(prefix, w, shape);
                 Map<Transformer.Site, HessianAccumulator> hs = new LinkedHashMap<>();
+                double calibSecs = 0;
                 if (calibrate) {
                     p.message("block " + l + ": calibration pass");
-                    for (Transformer.Site s : Transformer.Site.values()) hs.put(s, new HessianAccumulator(siteDim(s)));
-                    for (float[] xs : x) {
-                        float[] copy = xs.clone();
-                        tf.block(l, fp, copy, L, 0, cache, (layer, site, in, n) -> hs.get(site).add(in, n));
-                    }
+                    long c0 = System.nanoTime();
+                    capture(tf, l, fp, x, L, cache, hs);
+                    calibSecs = (System.nanoTime() - c0) / 1e9;
                 }
+                // The packed f32 copies served the calibration pass; the re-run uses the quantized layers.
+                fp = fp.withLinears(new LinearOp[7]);
+                long b1 = System.nanoTime();
                 Map<String, QuantizedMatrix> block = new LinkedHashMap<>();
                 LinearOp[] q = new LinearOp[7];
                 Map<Transformer.Site, double[]> hcache = new LinkedHashMap<>();
@@ -100,27 +117,51 @@ public final class LayerPipeline {
                     String name = LayerWeights.LINEAR_NAMES[i];
                     p.message("block " + l + ": " + name);
                     double[] h = null;
-                    if (calibrate) h = hcache.computeIfAbsent(SITE_OF[i], s -> hs.get(s).hessian());
+                    if (calibrate) h = hcache.computeIfAbsent(SITE_OF[i], s -> hs.remove(s).hessian());
+                    long t0l = System.nanoTime();
                     QuantizedLayer ql = Gptq.quantize(w[i], shape[i][0], shape[i][1], h, method.quantizer(), method.options());
                     QuantizedMatrix qm = F16.roundParams(ql.matrix());
+                    double secs = (System.nanoTime() - t0l) / 1e9;
                     block.put(prefix + name, qm);
                     // Later blocks must see exactly what the checkpoint will compute: the f16-rounded parameters.
-                    q[i] = new DenseF32Linear(qm.dequantize(), shape[i][0], shape[i][1]);
+                    float[] wq = qm.dequantize();
+                    stats.add(new LayerStats(prefix + name, l, name, shape[i][0], shape[i][1], qm.storageBits(),
+                            LayerStats.weightRelError(w[i], wq),
+                            h == null ? Double.NaN : LayerStats.outputRelError(w[i], wq, shape[i][0], shape[i][1], h),
+                            ql.meanItfSteps(), ql.maxItfSteps(), secs));
+                    q[i] = new DenseF32Linear(wq, shape[i][0], shape[i][1]);
                     w[i] = null;
-                    p.step();
+                    // A site's Hessian is done with after its last layer (the order is q k v | o | gate up | down).
+                    if (i == 6 || SITE_OF[i + 1] != SITE_OF[i]) hcache.remove(SITE_OF[i]);
+                    p.stepBy((long) shape[i][0] * shape[i][1] / 1000);
                 }
                 hcache.clear();
                 hs.clear();
+                long b2 = System.nanoTime();
                 if (calibrate) {
                     LayerWeights qw = fp.withLinears(q);
                     for (float[] xs : x) tf.block(l, qw, xs, L, 0, cache, null);
                 }
+                times.add(new BlockTime(l, calibSecs, (b2 - b1) / 1e9, (System.nanoTime() - b2) / 1e9));
                 out.putAll(block);
                 if (listener != null) listener.finished(l, block, x);
                 log.accept(String.format("block %d/%d done (%.1f s)", l + 1, c.numLayers(), (System.nanoTime() - t0) / 1e9));
             }
         }
-        return new Result(out, (System.nanoTime() - t0) / 1e9, peakHeap());
+        return new Result(out, (System.nanoTime() - t0) / 1e9, peakHeap(), stats, times);
+    }
+
+    /**
+     * Runs every window through block l with weights lw and accumulates into hs the Hessian of every input site. The
+     * windows themselves are not changed.
+     */
+    private void capture(Transformer tf, int l, LayerWeights lw, float[][] x, int seqlen, KvCache cache,
+            Map<Transformer.Site, HessianAccumulator> hs) {
+        for (Transformer.Site s : Transformer.Site.values()) hs.put(s, new HessianAccumulator(siteDim(s)));
+        for (float[] xs : x) {
+            float[] copy = xs.clone();
+            tf.block(l, lw, copy, seqlen, 0, cache, (layer, site, in, n) -> hs.get(site).add(in, n));
+        }
     }
 
     private int[][] shapes() {

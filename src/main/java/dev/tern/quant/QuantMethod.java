@@ -22,6 +22,15 @@ public record QuantMethod(String name, GroupQuantizer quantizer, Gptq.Options op
      */
     public static QuantMethod of(String name, int bits, int group, boolean itf, boolean aga, String order, String propagation,
             boolean ptqtpGptq, long seed, double damp) {
+        return of(name, bits, group, itf, aga, order, propagation, ptqtpGptq, seed, damp, Gptq.Options.DEFAULT_REFITS, Gptq.Gram.PLAIN);
+    }
+
+    /**
+     * As above, with the pt2 ablation switches: refits (grid + AGA refits per block after the column pass, 0 = the
+     * grid fitted at block start ships) and gram (the matrix AGA fits to).
+     */
+    public static QuantMethod of(String name, int bits, int group, boolean itf, boolean aga, String order, String propagation,
+            boolean ptqtpGptq, long seed, double damp, int refits, Gptq.Gram gram) {
         String n = name.toLowerCase(Locale.ROOT);
         if (group < 1 || group > 1 << 16) throw new TernException("--group must be in [1, 65536], got " + group);
         if (!(damp >= 0 && damp < 1)) throw new TernException("--damp must be in [0, 1), got " + damp);
@@ -32,11 +41,14 @@ public record QuantMethod(String name, GroupQuantizer quantizer, Gptq.Options op
         switch (n) {
             case "pt2" -> {
                 q = new AtqQuantizer(itf, aga);
-                // Column-by-column error feedback inside the block is Tern's default: on the shared models it beats
-                // METHOD.md's block-at-once default by a wide margin (README, "Results"); --propagation block restores it.
-                o = Gptq.Options.defaults().withPropagation(Gptq.Propagation.COLUMN);
+                // Column-by-column error feedback inside the block is the default: on the shared models it beats
+                // METHOD.md's block-at-once reading by a wide margin (README, "Results"); --propagation block restores it.
+                if (refits < 0 || refits > 16) throw new TernException("--refits must be in [0, 16], got " + refits);
+                o = Gptq.Options.defaults().withRefits(refits).withGram(gram);
                 flags.put("itf", String.valueOf(itf));
                 flags.put("aga", String.valueOf(aga));
+                if (refits != Gptq.Options.DEFAULT_REFITS) flags.put("refits", String.valueOf(refits));
+                if (gram != Gptq.Gram.PLAIN) flags.put("aga-gram", gram.name().toLowerCase(Locale.ROOT));
             }
             case "atq" -> {
                 q = new AtqQuantizer(itf, aga);

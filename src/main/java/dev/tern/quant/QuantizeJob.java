@@ -66,7 +66,7 @@ public final class QuantizeJob {
             if (saved != null) {
                 Map<String, QuantizedMatrix> all = new java.util.LinkedHashMap<>(saved.layers());
                 all.putAll(r.layers());
-                r = new LayerPipeline.Result(all, r.seconds(), r.peakHeapBytes());
+                r = new LayerPipeline.Result(all, r.seconds(), r.peakHeapBytes(), r.stats(), r.blocks());
             }
             Map<String, String> meta = new TreeMap<>();
             meta.put("tern.method", s.method().name());
@@ -86,6 +86,19 @@ public final class QuantizeJob {
                 bits += q.storageBits();
                 weights += (long) q.rows() * q.cols();
             }
+            Map<String, Object> settings = new java.util.LinkedHashMap<>();
+            settings.put("method", s.method().describe());
+            settings.put("model", s.modelDir().toAbsolutePath().normalize().toString());
+            settings.put("calibration", calib == null ? "none (data-free)" : calib.source() + ", " + s.nsamples() + " windows x " + seqlen + " tokens, seed " + s.seed());
+            settings.put("nsamples", calib == null ? 0 : s.nsamples());
+            settings.put("seqlen", calib == null ? 0 : seqlen);
+            settings.put("seed", s.seed());
+            settings.put("flags", s.method().flags());
+            settings.put("threads", dev.tern.util.Parallel.threads());
+            settings.put("max_heap_bytes", Runtime.getRuntime().maxMemory());
+            settings.put("resumed_at_block", saved == null ? 0 : saved.nextLayer());
+            settings.put("tern_version", Versions.VERSION);
+            QuantReport.write(s.out(), QuantReport.toJson(settings, r, (double) bits / weights, weights));
             long params = weights;
             for (String n : src.names()) if (!isQuantizedWeight(n, r.layers())) params += numel(src.shape(n));
             double fileBits;
@@ -123,19 +136,29 @@ public final class QuantizeJob {
     }
 
     /**
-     * Heap the pipeline needs at its peak: calibration activations, one window's block buffers and KV cache, the
-     * embeddings, one block's f32 weights (twice: source and packed copy), the Hessians of the four input sites and
-     * GPTQ's working inverse of the largest one.
+     * Heap the pipeline needs at its peak (README, "End to end at real size"): the calibration activations
+     * 4·N·L·h; one block's weights in f32 twice (the source arrays not yet quantized plus the packed copies of those
+     * done, or during the calibration pass the source plus its packed copy); the Hessians of the four input sites in
+     * double, 8·(2h² + q² + i²), plus GPTQ's working inverse of the largest, 8·max(h, q, i)²; one window's block
+     * buffers and the KV cache. The f32 embedding table, 4·V·h, is held only while the windows are embedded, and
+     * a data-free method needs one block and one working inverse. On top: the finished layers' unpacked codes, one
+     * byte per quantized weight (two for trit-planes), held until the checkpoint is written.
      */
     public static long estimateBytes(ModelConfig c, QuantMethod m, int nsamples, int seqlen) {
         long h = c.hiddenSize(), inter = c.intermediateSize(), q = c.qDim(), kv = c.kvDim();
         long block = 4L * 2 * c.projectionWeightsPerLayer();
         long largest = Math.max(Math.max(h, q), inter);
-        if (m.dataFree()) return block + 4L * largest * largest;
+        long codes = (m.quantizer().format() == QuantFormat.TRITPLANE ? 2L : 1L) * c.numLayers() * c.projectionWeightsPerLayer();
+        if (m.dataFree()) return codes + block + 8L * largest * largest;
         long acts = 4L * nsamples * seqlen * h;
         long window = 4L * seqlen * (3 * h + 2 * q + 2 * kv + 2 * inter) + 4L * 2 * seqlen * kv * c.numLayers();
         long hessians = 8L * (2 * h * h + q * q + inter * inter) + 8L * largest * largest;
-        return acts + window + 4L * c.vocabSize() * h + block + hessians;
+        return codes + acts + Math.max(4L * c.vocabSize() * h, block + hessians + window);
+    }
+
+    /** The JVM heap to start `quantize` with: the estimate plus a quarter for the collector, and 256 MiB for the rest. */
+    public static long plannedHeapBytes(ModelConfig c, QuantMethod m, int nsamples, int seqlen) {
+        return estimateBytes(c, m, nsamples, seqlen) * 5 / 4 + (256L << 20);
     }
 
     static void checkMemory(ModelConfig c, QuantMethod m, int nsamples, int seqlen, long maxHeap) {

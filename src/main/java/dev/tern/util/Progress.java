@@ -31,6 +31,10 @@ public final class Progress implements AutoCloseable {
         if (bar != null) bar.step();
     }
 
+    public void stepBy(long n) {
+        if (bar != null) bar.stepBy(n);
+    }
+
     public void stepTo(long n) {
         if (bar != null) bar.stepTo(n);
     }

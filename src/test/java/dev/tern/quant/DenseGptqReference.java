@@ -71,7 +71,7 @@ final class DenseGptqReference {
             float[] wb = new float[n * k];
             for (int i = 0; i < n; i++) for (int t = 0; t < k; t++) wb[i * k + t] = (float) w[i * m + b.get(t)];
             double[] s = new double[k * k];
-            for (int a = 0; a < k; a++) for (int c = 0; c < k; c++) s[a * k + c] = h[b.get(a) * m + b.get(c)];
+            for (int a = 0; a < k; a++) for (int c = 0; c < k; c++) s[a * k + c] = h0[b.get(a) * m + b.get(c)]; // AGA: undamped Gram
             QuantizedBlock qb = q.quantize(wb, n, k, q.usesGram() ? s : null);
             for (int i = 0; i < n; i++) for (int t = 0; t < k; t++) out[i * m + b.get(t)] = qb.deq()[i * k + t];
             if (!f.isEmpty()) {

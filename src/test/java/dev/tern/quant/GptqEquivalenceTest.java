@@ -62,7 +62,7 @@ class GptqEquivalenceTest {
         float[] w = TestData.weights(rnd, N, m);
         double[] h = hessian(rnd, m);
         GroupQuantizer q = new UniformQuantizer(2);
-        Gptq.Options o = Gptq.Options.defaults().withOrder(order).withSeed(3);
+        Gptq.Options o = Gptq.Options.defaults().withOrder(order).withSeed(3).withPropagation(Gptq.Propagation.BLOCK);
         QuantizedLayer got = Gptq.quantize(w, N, m, h, q, o);
         int[] fixed = order == Gptq.Order.SSR ? null : Gptq.initialOrder(order, m, h, 3);
         double[] ref = DenseGptqReference.quantize(w, N, m, h, fixed, q, 128, 0.01);
@@ -78,7 +78,7 @@ class GptqEquivalenceTest {
         float[] w = TestData.weights(rnd, N, m);
         double[] h = hessian(rnd, m);
         GroupQuantizer q = AtqQuantizer.full();
-        QuantizedLayer got = Gptq.quantize(w, N, m, h, q, Gptq.Options.defaults().withOrder(order));
+        QuantizedLayer got = Gptq.quantize(w, N, m, h, q, Gptq.Options.defaults().withOrder(order).withPropagation(Gptq.Propagation.BLOCK));
         int[] fixed = order == Gptq.Order.SSR ? null : Gptq.initialOrder(order, m, h, 0);
         double[] ref = DenseGptqReference.quantize(w, N, m, h, fixed, q, 128, 0.01);
         double rel = TestData.relDiff(got.dequantized(), ref);

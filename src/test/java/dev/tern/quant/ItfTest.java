@@ -103,7 +103,27 @@ class ItfTest {
         QuantizedBlock rtn = new RtnTernaryQuantizer(true).quantize(w, n, k, null);
         QuantizedBlock init = new AtqQuantizer(false, false).quantize(w, n, k, null);
         QuantizedBlock itf = new AtqQuantizer(true, false).quantize(w, n, k, null);
-        assertEquals(java.util.Arrays.toString(rtn.deq()), java.util.Arrays.toString(init.deq()));
+        // Without ITF and AGA the quantizer is METHOD §1's initialisation, written out here independently.
+        for (int i = 0; i < n; i++) {
+            double mean = 0, abs = 0;
+            for (int j = 0; j < k; j++) mean += w[i * k + j];
+            mean /= k;
+            for (int j = 0; j < k; j++) abs += Math.abs(w[i * k + j] - mean);
+            double delta = 0.75 * abs / k, num = 0;
+            int cnt = 0;
+            int[] tr = new int[k];
+            for (int j = 0; j < k; j++) {
+                double c = w[i * k + j] - mean;
+                tr[j] = c > delta ? 1 : c < -delta ? -1 : 0;
+                num += tr[j] * c;
+                cnt += Math.abs(tr[j]);
+            }
+            double a = num / cnt;
+            for (int j = 0; j < k; j++) {
+                assertEquals(a * tr[j] + mean, init.deq()[i * k + j], 1e-5, "row " + i + " col " + j);
+                assertEquals(init.deq()[i * k + j], rtn.deq()[i * k + j]);
+            }
+        }
         assertTrue(err(w, itf) < err(w, init));
         QuantizedBlock sym = new RtnTernaryQuantizer(false).quantize(w, n, k, null);
         for (float mu : sym.p2()) assertEquals(0f, mu);
