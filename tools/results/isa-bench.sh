@@ -10,7 +10,7 @@ echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'); flags: $(grep -m1 '^flags' /
 echo "| JVM vector flags | kernel | FP32 prefill / decode | BF16 prefill / decode | ternary prefill / decode | decode vs BF16 | decode vs FP32 | prefill vs FP32 | wall |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for opts in "" "-XX:UseAVX=2" "-XX:UseAVX=2 -XX:MaxVectorSize=16"; do
-  name=$(echo "${opts:-native}" | tr ' =:' '_--')
+  name=$(echo "${opts:-native}" | sed 's/ /_/g; s/[=:]/-/g')
   cache=$(mktemp -d)
   start=$(date +%s)
   XDG_CACHE_HOME="$cache" TERN_JAVA_OPTS="$opts" ./tern bench --synthetic tinyllama-1.1b --json -v "$@" > "$out/$name.txt" 2>&1
