@@ -53,7 +53,7 @@ final class QuantizeCommand implements Callable<Integer> {
     String propagation;
 
     @Option(names = "--refits", defaultValue = "2", paramLabel = "N",
-            description = "pt2: rounds of refitting α, μ (grid step + AGA) on the trits of each block's column pass, each followed by re-rounding the trits (default ${DEFAULT-VALUE}; 0 = keep the block-start grid and GPTQ's trits).")
+            description = "pt2: rounds of refitting α, μ (grid step + AGA) on the trits of each block's column pass, each followed by re-rounding the trits (default ${DEFAULT-VALUE}; 0 = keep the block-start grid and GPTQ's trits; with a static order the rounds run after the column pass, on whole rows; with --grid symmetric they refit α alone).")
     int refits;
 
     @Option(names = "--aga-gram", defaultValue = "plain", paramLabel = "G",

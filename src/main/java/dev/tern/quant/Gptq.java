@@ -336,8 +336,14 @@ public final class Gptq {
          * damped Hessian.
          */
         QuantizedLayer runStatic(AtqQuantizer aq, int groups) {
-            float[] wz = new float[n * m];
-            for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) wz[i * m + j] = dead[j] ? 0f : w0[i * m + j];
+            // The refits' target: W with dead inputs zeroed (W itself when there are none, so no copy of the layer).
+            boolean anyDead = false;
+            for (boolean d : dead) anyDead |= d;
+            float[] wz = w0;
+            if (anyDead) {
+                wz = new float[n * m];
+                for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) wz[i * m + j] = dead[j] ? 0f : w0[i * m + j];
+            }
             QuantizedBlock[] grid = new QuantizedBlock[groups];
             for (int gi = 0; gi < groups; gi++) {
                 int c0 = gi * bs, kg = Math.min(bs, m - c0);
@@ -375,14 +381,20 @@ public final class Gptq {
                     alpha[i * groups + gi] = grid[gi].p1()[i];
                     mu[i * groups + gi] = grid[gi].p2()[i];
                 }
+                grid[gi] = null;
             }
+            wr = null;
+            g = null;
             if (o.refits() > 0 && (aq.itf() || aq.aga())) {
-                double[] gram = aq.aga() ? gramBlock(0, m) : null;
-                double[] cost = new double[m * m];
-                for (int a = 0; a < m; a++) for (int b = 0; b < m; b++) cost[a * m + b] = hAt(a, b);
+                // H itself with its diagonal replaced where needed (no m x m copy): the damped Hessian for the descent,
+                // the plain Gram (or, as an ablation, the damped Hessian) for AGA.
+                double[] damped = new double[m];
+                for (int j = 0; j < m; j++) damped[j] = hAt(j, j);
+                double[] agaDiag = o.gram() == Gram.DAMPED ? damped : null;
                 for (int round = 0; round < o.refits(); round++) {
-                    boolean moved = StaticRefit.grid(wz, n, m, bs, codes, alpha, mu, gram, aq.itf(), aq.symmetric());
-                    moved |= StaticRefit.descend(wz, n, m, bs, codes, alpha, mu, cost);
+                    boolean moved = StaticRefit.grid(wz, n, m, bs, codes, alpha, mu, aq.aga() ? h : null, agaDiag, aq.itf(),
+                            aq.symmetric());
+                    moved |= StaticRefit.descend(wz, n, m, bs, codes, alpha, mu, h, damped);
                     if (!moved) break;
                 }
             }

@@ -15,10 +15,11 @@ final class StaticRefit {
      * against w; then, with gram (m x m, null = no AGA), AGA over all the row's groups at once — the least-squares
      * (α_g, μ_g) (μ fixed at 0 when symmetric) of (w − Σ_g α_g t_g − μ_g 1_g) S (…)ᵀ, kept only where the normal
      * equations are positive definite, the result finite and the objective not higher. α ≥ 0 by flipping a group's
-     * trits; symmetric α are rounded to f16. Returns whether any parameter changed.
+     * trits; symmetric α are rounded to f16. diag (may be null) replaces gram's diagonal. Returns whether any
+     * parameter changed.
      */
-    static boolean grid(float[] w, int n, int m, int bs, byte[] t, float[] alpha, float[] mu, double[] gram, boolean itf,
-            boolean symmetric) {
+    static boolean grid(float[] w, int n, int m, int bs, byte[] t, float[] alpha, float[] mu, double[] gram, double[] diag,
+            boolean itf, boolean symmetric) {
         int groups = (m + bs - 1) / bs;
         boolean[] changed = new boolean[n];
         Parallel.forRange(n, 4, (from, to) -> {
@@ -40,7 +41,7 @@ final class StaticRefit {
                         u[gi] = am[1];
                     }
                 }
-                if (gram != null) alignRow(w, i * m, m, bs, groups, gram, t, a, u, symmetric);
+                if (gram != null) alignRow(w, i * m, m, bs, groups, gram, diag, t, a, u, symmetric);
                 for (int gi = 0; gi < groups; gi++) {
                     float na = symmetric ? AtqQuantizer.f16(a[gi]) : (float) a[gi], nm = symmetric ? 0f : (float) u[gi];
                     int p = i * groups + gi;
@@ -55,8 +56,8 @@ final class StaticRefit {
     }
 
     /** Joint AGA of one row: parameters are α_g for groups with a non-zero trit, and μ_g unless symmetric. */
-    private static void alignRow(float[] w, int off, int m, int bs, int groups, double[] s, byte[] t, double[] a,
-            double[] u, boolean symmetric) {
+    private static void alignRow(float[] w, int off, int m, int bs, int groups, double[] s, double[] diag, byte[] t,
+            double[] a, double[] u, boolean symmetric) {
         // Basis vectors: kind 0 = the group's trits, kind 1 = the group's indicator.
         int[] grp = new int[2 * groups], kind = new int[2 * groups];
         int p = 0;
@@ -82,8 +83,7 @@ final class StaticRefit {
             for (int j = c0; j < c0 + kg; j++) {
                 double bj = kind[q] == 0 ? t[off + j] : 1;
                 if (bj == 0) continue;
-                int row = j * m;
-                for (int c = 0; c < m; c++) yq[c] += bj * s[row + c];
+                axpyRow(yq, bj, s, j, m, diag);
             }
         }
         double[] mat = new double[p * p], rhs = new double[p], old = new double[p];
@@ -133,6 +133,18 @@ final class StaticRefit {
         }
     }
 
+    /** y += f · row j of S, with S's diagonal entry replaced by diag[j] when diag is given (same order of additions). */
+    private static void axpyRow(double[] y, double f, double[] s, int j, int m, double[] diag) {
+        int row = j * m;
+        if (diag == null) {
+            for (int c = 0; c < m; c++) y[c] += f * s[row + c];
+            return;
+        }
+        for (int c = 0; c < j; c++) y[c] += f * s[row + c];
+        y[j] += f * diag[j];
+        for (int c = j + 1; c < m; c++) y[c] += f * s[row + c];
+    }
+
     /** θᵀ M θ − 2 rᵀ θ: the objective minus its constant w S wᵀ. */
     private static double objective(double[] mat, double[] rhs, double[] th, int p) {
         double f = 0;
@@ -147,9 +159,10 @@ final class StaticRefit {
     /**
      * Exact coordinate descent on each row's trits against (w − ŵ) C (w − ŵ)ᵀ over the whole row (C m x m), the
      * parameters held: each trit in turn takes the value that lowers the objective most, sweeping until none moves
-     * (cap {@link AtqQuantizer#MAX_SWEEPS}). Never increases the objective. Returns whether any trit changed.
+     * (cap {@link AtqQuantizer#MAX_SWEEPS}). Never increases the objective. C is h with its diagonal replaced by
+     * diag. Returns whether any trit changed.
      */
-    static boolean descend(float[] w, int n, int m, int bs, byte[] t, float[] alpha, float[] mu, double[] c) {
+    static boolean descend(float[] w, int n, int m, int bs, byte[] t, float[] alpha, float[] mu, double[] h, double[] diag) {
         int groups = (m + bs - 1) / bs;
         boolean[] changed = new boolean[n];
         Parallel.forRange(n, 4, (from, to) -> {
@@ -160,8 +173,7 @@ final class StaticRefit {
                 for (int j = 0; j < m; j++) {
                     int p = i * groups + j / bs;
                     double e = w[off + j] - ((double) alpha[p] * t[off + j] + mu[p]);
-                    int row = j * m;
-                    for (int x = 0; x < m; x++) g[x] += c[row + x] * e;
+                    axpyRow(g, e, h, j, m, diag);
                 }
                 for (int sweep = 0; sweep < AtqQuantizer.MAX_SWEEPS; sweep++) {
                     boolean moved = false;
@@ -169,7 +181,7 @@ final class StaticRefit {
                         double a = alpha[i * groups + j / bs];
                         if (!(a > 0)) continue;
                         int cur = t[off + j];
-                        double cjj = c[j * m + j];
+                        double cjj = diag[j];
                         int best = cur;
                         double bestGain = 0;
                         for (int cand = -1; cand <= 1; cand++) {
@@ -184,8 +196,7 @@ final class StaticRefit {
                         if (best != cur) {
                             double de = -a * (best - cur);
                             t[off + j] = (byte) best;
-                            int row = j * m;
-                            for (int x = 0; x < m; x++) g[x] += de * c[row + x];
+                            axpyRow(g, de, h, j, m, diag);
                             moved = true;
                         }
                     }
