@@ -43,6 +43,11 @@ configs=(
   "PT²-LLM, block-at-once feedback (METHOD.md reading)|--method pt2 --propagation block"
   "PTQTP (data-free)|--method ptqtp"
   "PTQTP + GPTQ|--method ptqtp --gptq"
+  "**PT²-LLM TQ-exact (symmetric grid, group 256, static groups)**|--method pt2 --tq-exact"
+  "PT²-LLM symmetric grid, group 128, SSR|--method pt2 --grid symmetric"
+  "PT²-LLM asymmetric, group 256, SSR|--method pt2 --group 256"
+  "PT²-LLM TQ-exact settings with order none|--method pt2 --grid symmetric --group 256 --order none"
+  "PT²-LLM TQ-exact with static groups in act-order|--method pt2 --tq-exact --order static-act-order"
 )
 ppl() { TERN eval --model "$1" "${@:2}" --json 2>/dev/null | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["perplexity"])'; }
 mean() { python3 -c 'import sys; v=[float(x) for x in sys.argv[1:]]; print(("%.2f" if sum(v)/len(v) < 1000 else "%.1f") % (sum(v)/len(v)))' "$@"; }

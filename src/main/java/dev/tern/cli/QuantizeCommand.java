@@ -28,8 +28,8 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--bits", defaultValue = "2", description = "Bits for --method gptq (2..8, default ${DEFAULT-VALUE}).")
     int bits;
 
-    @Option(names = "--group", defaultValue = "128", description = "Columns per group = GPTQ block (default ${DEFAULT-VALUE}).")
-    int group;
+    @Option(names = "--group", paramLabel = "N", description = "Columns per group = GPTQ block (default 128; 256 with --tq-exact).")
+    Integer group;
 
     @Option(names = "--no-itf", description = "Ablation: skip Iterative Ternary Fitting.")
     boolean noItf;
@@ -37,14 +37,23 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--no-aga", description = "Ablation: skip Activation-aware Grid Alignment.")
     boolean noAga;
 
-    @Option(names = "--order", paramLabel = "ORDER", description = "Column order: ssr (pt2 default), none, act-order, random.")
+    @Option(names = "--order", paramLabel = "ORDER",
+            description = "Column order: ssr (pt2 default), none, act-order, random; static / static-act-order (pt2): groups are fixed runs of --group columns in natural order with grids fitted before the column pass, which visits the columns in SSR / act order; codes stay in natural order, no permutation is stored.")
     String order;
+
+    @Option(names = "--grid", paramLabel = "G",
+            description = "pt2, atq: asymmetric (default, α·t + μ) or symmetric (μ = 0: ATQ, ITF, AGA and the refits fit α alone).")
+    String grid;
+
+    @Option(names = "--tq-exact",
+            description = "pt2 whose ternary layers llama.cpp's TQ1_0/TQ2_0 hold exactly: --grid symmetric --group 256 --order static (f16 α per 256 columns of a row, no μ, no permutation). Contradicting flags are refused.")
+    boolean tqExact;
 
     @Option(names = "--propagation", paramLabel = "P", description = "Error feedback inside a block: column (default for pt2, gptq and ptqtp --gptq) or block.")
     String propagation;
 
     @Option(names = "--refits", defaultValue = "2", paramLabel = "N",
-            description = "pt2: rounds of refitting α, μ (grid step + AGA) on the trits of each block's column pass, each followed by re-rounding the trits (default ${DEFAULT-VALUE}; 0 = keep the block-start grid and GPTQ's trits).")
+            description = "pt2: rounds of refitting α, μ (grid step + AGA) on the trits of each block's column pass, each followed by re-rounding the trits (default ${DEFAULT-VALUE}; 0 = keep the block-start grid and GPTQ's trits; with a static order the rounds run after the column pass, on whole rows; with --grid symmetric they refit α alone).")
     int refits;
 
     @Option(names = "--aga-gram", defaultValue = "plain", paramLabel = "G",
@@ -85,7 +94,25 @@ final class QuantizeCommand implements Callable<Integer> {
             case "damped" -> Gptq.Gram.DAMPED;
             default -> throw new TernException("unknown --aga-gram '" + agaGram + "' (plain, damped)");
         };
-        QuantMethod m = QuantMethod.of(method, bits, group, !noItf, !noAga, order, propagation, ptqtpGptq, seed, damp, refits, gram);
+        if (grid != null && !grid.equals("symmetric") && !grid.equals("asymmetric")) {
+            throw new TernException("unknown --grid '" + grid + "' (asymmetric, symmetric)");
+        }
+        if (tqExact) {
+            java.util.List<String> clash = new java.util.ArrayList<>();
+            if (!method.equalsIgnoreCase("pt2")) clash.add("--method " + method);
+            if (grid != null && !grid.equals("symmetric")) clash.add("--grid " + grid);
+            if (group != null && group != QuantMethod.TQ_GROUP) clash.add("--group " + group);
+            if (order != null && !QuantMethod.parseOrder(order).isStatic()) clash.add("--order " + order);
+            if (propagation != null && !propagation.equalsIgnoreCase("column")) clash.add("--propagation " + propagation);
+            if (!clash.isEmpty()) {
+                throw new TernException("--tq-exact means " + QuantMethod.TQ_PRESET + "; it contradicts " + String.join(" ", clash));
+            }
+            grid = "symmetric";
+            group = QuantMethod.TQ_GROUP;
+            if (order == null) order = "static";
+        }
+        QuantMethod m = QuantMethod.of(method, bits, group == null ? 128 : group, !noItf, !noAga, order, propagation, ptqtpGptq,
+                seed, damp, refits, gram, "symmetric".equals(grid), tqExact);
         Path dir = ModelLoader.resolve(model);
         if (planHeap) {
             var cfg = dev.tern.io.ModelDir.open(dir).config();

@@ -71,4 +71,48 @@ public final class Aga {
         alpha[i] = na;
         mu[i] = nm;
     }
+
+    /**
+     * α-only AGA (μ fixed at 0, the symmetric grid): per row the α minimising (w − α t) S (w − α t)ᵀ, which is
+     * α = w S tᵀ / t S tᵀ. Kept only where t S tᵀ is clearly positive, the result finite and the objective not higher
+     * than with the incoming α; μ is set to exactly 0. Trits are flipped where α comes out negative.
+     */
+    public static void alignSymmetric(float[] w, int n, int k, double[] s, byte[] t, double[] alpha, double[] mu) {
+        double scale = 0;
+        for (int a = 0; a < k; a++) scale = Math.max(scale, Math.abs(s[a * k + a]));
+        final double tiny = SINGULAR_REL * scale;
+        Parallel.forRange(n, 8, (from, to) -> {
+            double[] st = new double[k];
+            for (int i = from; i < to; i++) {
+                mu[i] = 0;
+                int wOff = i * k, tOff = i * k;
+                java.util.Arrays.fill(st, 0);
+                int nz = 0;
+                for (int j = 0; j < k; j++) {
+                    int tj = t[tOff + j];
+                    if (tj == 0) continue;
+                    nz++;
+                    int sr = j * k;
+                    if (tj > 0) for (int c = 0; c < k; c++) st[c] += s[sr + c];
+                    else for (int c = 0; c < k; c++) st[c] -= s[sr + c];
+                }
+                double a = 0, b = 0;
+                for (int j = 0; j < k; j++) {
+                    a += t[tOff + j] * st[j];
+                    b += w[wOff + j] * st[j];
+                }
+                if (!(a > tiny * nz)) continue;
+                double na = b / a;
+                if (!Double.isFinite(na)) continue;
+                double oa = alpha[i];
+                // Objective minus the constant w S wᵀ: α² a − 2 α b.
+                if (!(na * na * a - 2 * na * b <= oa * oa * a - 2 * oa * b)) continue;
+                if (na < 0) {
+                    na = -na;
+                    for (int j = 0; j < k; j++) t[tOff + j] = (byte) -t[tOff + j];
+                }
+                alpha[i] = na;
+            }
+        });
+    }
 }

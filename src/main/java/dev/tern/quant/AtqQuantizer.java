@@ -2,14 +2,29 @@ package dev.tern.quant;
 
 import dev.tern.util.Parallel;
 
-/** PT²-LLM's Asymmetric Ternary Quantizer as a {@link GroupQuantizer}: TWN init, then optionally ITF and AGA. */
+/**
+ * PT²-LLM's Asymmetric Ternary Quantizer as a {@link GroupQuantizer}: TWN init, then optionally ITF and AGA. The
+ * symmetric variant (μ ≡ 0, the grid of llama.cpp's TQ1_0/TQ2_0) runs the same stages restricted to α: TWN on the
+ * uncentred row, ITF alternating trits given α and α given trits, AGA solving for α alone; its α are rounded to f16
+ * as they are fitted, so the column pass and the refits see exactly the scales the checkpoint stores.
+ */
 public final class AtqQuantizer implements GroupQuantizer {
     private final boolean itf;
     private final boolean aga;
+    private final boolean symmetric;
 
     public AtqQuantizer(boolean itf, boolean aga) {
+        this(itf, aga, false);
+    }
+
+    public AtqQuantizer(boolean itf, boolean aga, boolean symmetric) {
         this.itf = itf;
         this.aga = aga;
+        this.symmetric = symmetric;
+    }
+
+    public boolean symmetric() {
+        return symmetric;
     }
 
     /** The full method: init → ITF → AGA. */
@@ -40,10 +55,10 @@ public final class AtqQuantizer implements GroupQuantizer {
         QuantizedBlock b = new QuantizedBlock(rows, cols, new float[rows * cols], new byte[rows * cols], null,
                 new float[rows], new float[rows], itf ? new int[rows] : null);
         double[] alpha = new double[rows], mu = new double[rows];
-        Atq.init(w, rows, cols, b.codes(), alpha, mu, false);
-        if (itf) Itf.fit(w, rows, cols, b.codes(), alpha, mu, b.itfSteps());
-        if (aga && s != null) Aga.align(w, rows, cols, s, b.codes(), alpha, mu);
-        fillTernary(b, alpha, mu);
+        Atq.init(w, rows, cols, b.codes(), alpha, mu, symmetric);
+        if (itf) Itf.fit(w, rows, cols, b.codes(), alpha, mu, symmetric, b.itfSteps());
+        if (aga && s != null) align(w, rows, cols, s, b.codes(), alpha, mu);
+        fill(b, alpha, mu);
         return b;
     }
 
@@ -63,16 +78,17 @@ public final class AtqQuantizer implements GroupQuantizer {
                 for (int i = from; i < to; i++) {
                     am[0] = alpha[i];
                     am[1] = mu[i];
-                    Itf.grid(w, i * k, k, b.codes(), i * k, am);
+                    if (symmetric) Itf.gridSymmetric(w, i * k, k, b.codes(), i * k, am);
+                    else Itf.grid(w, i * k, k, b.codes(), i * k, am);
                     alpha[i] = am[0];
                     mu[i] = am[1];
                 }
             });
         }
-        if (aga && s != null) Aga.align(w, rows, k, s, b.codes(), alpha, mu);
+        if (aga && s != null) align(w, rows, k, s, b.codes(), alpha, mu);
         boolean changed = false;
-        for (int i = 0; i < rows && !changed; i++) changed = (float) alpha[i] != b.p1()[i] || (float) mu[i] != b.p2()[i];
-        fillTernary(b, alpha, mu);
+        for (int i = 0; i < rows && !changed; i++) changed = param(alpha[i]) != b.p1()[i] || (float) mu[i] != b.p2()[i];
+        fill(b, alpha, mu);
         return changed;
     }
 
@@ -157,7 +173,31 @@ public final class AtqQuantizer implements GroupQuantizer {
 
     @Override
     public String toString() {
-        return "atq(itf=" + itf + ",aga=" + aga + ")";
+        return "atq(itf=" + itf + ",aga=" + aga + (symmetric ? ",symmetric" : "") + ")";
+    }
+
+    private void align(float[] w, int rows, int k, double[] s, byte[] t, double[] alpha, double[] mu) {
+        if (symmetric) Aga.alignSymmetric(w, rows, k, s, t, alpha, mu);
+        else Aga.align(w, rows, k, s, t, alpha, mu);
+    }
+
+    /** The stored value of a fitted α: f16 for the symmetric grid (TQ-exact), float otherwise (rounded later). */
+    float param(double alpha) {
+        return symmetric ? f16(alpha) : (float) alpha;
+    }
+
+    private void fill(QuantizedBlock b, double[] alpha, double[] mu) {
+        if (!symmetric) {
+            fillTernary(b, alpha, mu);
+            return;
+        }
+        double[] a16 = new double[alpha.length];
+        for (int i = 0; i < alpha.length; i++) a16[i] = f16(alpha[i]);
+        fillTernary(b, a16, new double[mu.length]);
+    }
+
+    static float f16(double v) {
+        return Float.float16ToFloat(Float.floatToFloat16((float) v));
     }
 
     /** Stores float parameters and dequantizes with exactly the arithmetic of TernaryMatrix.dequantize(). */

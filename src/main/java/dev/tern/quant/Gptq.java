@@ -29,7 +29,22 @@ public final class Gptq {
         /** GPTQ act-order: descending diag(H) (ties: lower index first). */
         ACT_ORDER,
         /** A seeded random permutation (java.util.Random(seed), Fisher-Yates). */
-        RANDOM
+        RANDOM,
+        /**
+         * GPTQ's static groups, visited in SSR order: the groups are runs of blockSize columns in natural order, their
+         * grids fitted on the layer's weights before the column pass; the pass visits the columns in blocks chosen by
+         * SSR, quantizing each column with its own group's grid; codes are stored in natural order (no permutation).
+         * The refits run after the pass, on the whole row. With one group per row this is SSR (order inside a group
+         * is free).
+         */
+        STATIC,
+        /** As {@link #STATIC}, with the column pass in act-order (descending diag H). */
+        STATIC_ACT_ORDER;
+
+        /** True for the static-group orders, whose stored codes keep the natural column order. */
+        public boolean isStatic() {
+            return this == STATIC || this == STATIC_ACT_ORDER;
+        }
     }
 
     /** The matrix AGA fits the grid to. */
@@ -125,8 +140,8 @@ public final class Gptq {
         int[] p = new int[m];
         for (int j = 0; j < m; j++) p[j] = j;
         switch (order) {
-            case SSR, NONE -> {}
-            case ACT_ORDER -> {
+            case SSR, NONE, STATIC -> {}
+            case ACT_ORDER, STATIC_ACT_ORDER -> {
                 double[] d = new double[m];
                 for (int j = 0; j < m; j++) d[j] = h[j * m + j] == 0 ? 1 : h[j * m + j];
                 Integer[] idx = new Integer[m];
@@ -190,6 +205,11 @@ public final class Gptq {
             return v;
         }
 
+        /** SSR chooses the next block on the fly (SSR and static groups visited in SSR order). */
+        boolean ssrVisit() {
+            return o.order() == Order.SSR || o.order() == Order.STATIC;
+        }
+
         QuantizedLayer run() {
             rem = initialOrder(o.order(), m, h, o.seed());
             r = m;
@@ -213,6 +233,12 @@ public final class Gptq {
             }
 
             int groups = (m + bs - 1) / bs;
+            if (o.order().isStatic() && groups > 1) {
+                if (!(q instanceof AtqQuantizer aq) || !o.errorFeedback() || o.propagation() != Propagation.COLUMN) {
+                    throw new IllegalArgumentException("static groups need the ternary ATQ quantizer with column-wise error feedback");
+                }
+                return runStatic(aq, groups);
+            }
             boolean two = q.format() == QuantFormat.TRITPLANE;
             byte[] codes = new byte[n * m], codes2 = two ? new byte[n * m] : null;
             float[] p1 = new float[n * groups], p2 = new float[n * groups];
@@ -221,7 +247,7 @@ public final class Gptq {
             int done = 0;
             while (r > 0) {
                 int k = Math.min(bs, r);
-                int[] pos = o.order() == Order.SSR ? ssrSelect(k) : firstK(k);
+                int[] pos = ssrVisit() ? ssrSelect(k) : firstK(k);
                 int[] orig = new int[k];
                 for (int t = 0; t < k; t++) orig[t] = rem[pos[t]];
                 float[] wb = new float[n * k];
@@ -276,7 +302,7 @@ public final class Gptq {
                         for (int t = 0; t < k; t++) deq[i * m + orig[t]] = qb.deq()[i * k + t];
                     }
                 });
-                removeBlock(pos, k, wb, qb, lbb);
+                removeBlock(pos, k, wb, qb.deq(), lbb);
                 done += k;
             }
 
@@ -297,6 +323,124 @@ public final class Gptq {
                 case UNIFORM -> new UniformMatrix(n, m, bs, q.bits(), codes, p1, p2, sp);
             };
             return new QuantizedLayer(qm, deq, itfFits == 0 ? 0 : (double) itfSteps / itfFits, itfMax);
+        }
+
+        /**
+         * Static groups (GPTQ's static_groups, for rows of more than one group): each natural run of bs columns gets
+         * its grid from the quantizer on the layer's weights (dead inputs zeroed) and its Gram block before any error
+         * feedback; the column pass then visits the columns in SSR or act order, block by block with the usual exact
+         * compensation, quantizing each column with its own group's grid. The codes stay in natural order, so no
+         * permutation is stored. The refits run once the pass is done, against the whole row's cost
+         * (W − Ŵ) H (W − Ŵ)ᵀ: the grid of every group of a row refitted jointly (ITF's grid step per group, then AGA
+         * over all the row's groups at once with the Gram matrix), then coordinate descent on the trits under the
+         * damped Hessian.
+         */
+        QuantizedLayer runStatic(AtqQuantizer aq, int groups) {
+            // The refits' target: W with dead inputs zeroed (W itself when there are none, so no copy of the layer).
+            boolean anyDead = false;
+            for (boolean d : dead) anyDead |= d;
+            float[] wz = w0;
+            if (anyDead) {
+                wz = new float[n * m];
+                for (int i = 0; i < n; i++) for (int j = 0; j < m; j++) wz[i * m + j] = dead[j] ? 0f : w0[i * m + j];
+            }
+            QuantizedBlock[] grid = new QuantizedBlock[groups];
+            for (int gi = 0; gi < groups; gi++) {
+                int c0 = gi * bs, kg = Math.min(bs, m - c0);
+                float[] wg = new float[n * kg];
+                for (int i = 0; i < n; i++) System.arraycopy(wz, i * m + c0, wg, i * kg, kg);
+                double[] s = q.usesGram() ? gramBlock(c0, kg) : null;
+                grid[gi] = q.quantize(wg, n, kg, s);
+                if (grid[gi].itfSteps() != null) {
+                    for (int v : grid[gi].itfSteps()) {
+                        itfSteps += v;
+                        itfMax = Math.max(itfMax, v);
+                    }
+                    itfFits += n;
+                }
+            }
+            while (r > 0) {
+                int k = Math.min(bs, r);
+                int[] pos = ssrVisit() ? ssrSelect(k) : firstK(k);
+                int[] orig = new int[k];
+                for (int t = 0; t < k; t++) orig[t] = rem[pos[t]];
+                float[] wb = new float[n * k];
+                for (int i = 0; i < n; i++) for (int t = 0; t < k; t++) wb[i * k + t] = wr[i * r + pos[t]];
+                double[] gbb = new double[k * k];
+                for (int a = 0; a < k; a++) for (int b = 0; b < k; b++) gbb[a * k + b] = g[pos[a] * r + pos[b]];
+                double[] lbb = SmallLinalg.cholesky(gbb, k);
+                float[] deqB = staticColumnPass(aq, grid, wb, lbb, orig, k);
+                removeBlock(pos, k, wb, deqB, lbb);
+            }
+            byte[] codes = new byte[n * m];
+            float[] alpha = new float[n * groups], mu = new float[n * groups];
+            for (int gi = 0; gi < groups; gi++) {
+                int c0 = gi * bs, kg = Math.min(bs, m - c0);
+                for (int i = 0; i < n; i++) {
+                    System.arraycopy(grid[gi].codes(), i * kg, codes, i * m + c0, kg);
+                    alpha[i * groups + gi] = grid[gi].p1()[i];
+                    mu[i * groups + gi] = grid[gi].p2()[i];
+                }
+                grid[gi] = null;
+            }
+            wr = null;
+            g = null;
+            if (o.refits() > 0 && (aq.itf() || aq.aga())) {
+                // H itself with its diagonal replaced where needed (no m x m copy): the damped Hessian for the descent,
+                // the plain Gram (or, as an ablation, the damped Hessian) for AGA.
+                double[] damped = new double[m];
+                for (int j = 0; j < m; j++) damped[j] = hAt(j, j);
+                double[] agaDiag = o.gram() == Gram.DAMPED ? damped : null;
+                for (int round = 0; round < o.refits(); round++) {
+                    boolean moved = StaticRefit.grid(wz, n, m, bs, codes, alpha, mu, aq.aga() ? h : null, agaDiag, aq.itf(),
+                            aq.symmetric());
+                    moved |= StaticRefit.descend(wz, n, m, bs, codes, alpha, mu, h, damped);
+                    if (!moved) break;
+                }
+            }
+            float[] deq = new float[n * m];
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < m; j++) {
+                    int p = i * groups + j / bs;
+                    deq[i * m + j] = alpha[p] * codes[i * m + j] + mu[p];
+                }
+            }
+            TernaryMatrix tm = new TernaryMatrix(n, m, bs, codes, alpha, mu, null);
+            return new QuantizedLayer(tm, deq, itfFits == 0 ? 0 : (double) itfSteps / itfFits, itfMax);
+        }
+
+        /** The matrix AGA fits to, on columns [c0, c0 + k) in natural order: the plain Gram or the damped Hessian. */
+        double[] gramBlock(int c0, int k) {
+            double[] s = new double[k * k];
+            for (int a = 0; a < k; a++) {
+                for (int b = 0; b < k; b++) s[a * k + b] = o.gram() == Gram.DAMPED ? hAt(c0 + a, c0 + b) : h[(c0 + a) * m + c0 + b];
+            }
+            return s;
+        }
+
+        /**
+         * GPTQ's inner loop over one visited block with static grids: column t (original column orig[t]) is quantized
+         * with its group's grid, writing its code into that group's block in natural position. Returns Ŵ_B.
+         */
+        float[] staticColumnPass(AtqQuantizer aq, QuantizedBlock[] grid, float[] wb, double[] l, int[] orig, int k) {
+            float[] u = new float[k * k];
+            for (int j = 0; j < k; j++) for (int c = j; c < k; c++) u[j * k + c] = (float) l[c * k + j];
+            float[] deqB = new float[n * k];
+            Parallel.forRange(n, 16, (from, to) -> {
+                float[] row = new float[k];
+                for (int i = from; i < to; i++) {
+                    System.arraycopy(wb, i * k, row, 0, k);
+                    for (int j = 0; j < k; j++) {
+                        int gi = orig[j] / bs;
+                        float qv = aq.requantize(grid[gi], i, orig[j] - gi * bs, row[j]);
+                        deqB[i * k + j] = qv;
+                        float err = (row[j] - qv) / u[j * k + j];
+                        int uj = j * k;
+                        for (int c = j + 1; c < k; c++) row[c] -= err * u[uj + c];
+                    }
+                }
+            });
+            return deqB;
         }
 
         /**
@@ -405,7 +549,7 @@ public final class Gptq {
          * Drops block B from R: with E_B = W_B(start) − Ŵ_B and M = (G_BB)⁻¹ G_BF,
          * W_F −= E_B M and G_FF −= G_FB M, then compacts W and G to the surviving columns.
          */
-        void removeBlock(int[] pos, int k, float[] wb, QuantizedBlock qb, double[] lbb) {
+        void removeBlock(int[] pos, int k, float[] wb, float[] deqB, double[] lbb) {
             int f = r - k;
             boolean[] inB = new boolean[r];
             for (int t = 0; t < k; t++) inB[pos[t]] = true;
@@ -423,7 +567,7 @@ public final class Gptq {
                 SmallLinalg.solveParallel(lbb, k, mm, f);
 
                 float[] negE = new float[n * k];
-                for (int i = 0; i < n * k; i++) negE[i] = qb.deq()[i] - wb[i];
+                for (int i = 0; i < n * k; i++) negE[i] = deqB[i] - wb[i];
                 float[] pf = RankUpdate.packFloat(mm, 0, f, k, f);
                 int[] wOff = new int[n];
                 for (int i = 0; i < n; i++) wOff[i] = i * rr;

@@ -22,10 +22,19 @@ public final class Itf {
      * and receives the result with alpha ≥ 0. Returns the number of steps taken.
      */
     public static int fitRow(float[] w, int wOff, int k, byte[] t, int tOff, double[] am, Trace trace) {
+        return fitRow(w, wOff, k, t, tOff, am, false, trace);
+    }
+
+    /**
+     * As above; symmetric = true fits α alone with μ held at 0 (grid step {@link #gridSymmetric}, rounding of w/α), the
+     * grid llama.cpp's TQ1_0/TQ2_0 store.
+     */
+    public static int fitRow(float[] w, int wOff, int k, byte[] t, int tOff, double[] am, boolean symmetric, Trace trace) {
         int steps = 0;
         boolean changed = true;
         while (changed && steps < MAX_STEPS) {
-            grid(w, wOff, k, t, tOff, am);
+            if (symmetric) gridSymmetric(w, wOff, k, t, tOff, am);
+            else grid(w, wOff, k, t, tOff, am);
             if (trace != null) trace.error(Atq.rowError(w, wOff, k, t, tOff, am[0], am[1]));
             changed = round(w, wOff, k, t, tOff, am);
             if (trace != null) trace.error(Atq.rowError(w, wOff, k, t, tOff, am[0], am[1]));
@@ -33,7 +42,8 @@ public final class Itf {
         }
         // Cap hit with fresh trits: one more grid step so (alpha, mu) are optimal for the trits we return.
         if (changed) {
-            grid(w, wOff, k, t, tOff, am);
+            if (symmetric) gridSymmetric(w, wOff, k, t, tOff, am);
+            else grid(w, wOff, k, t, tOff, am);
             if (trace != null) trace.error(Atq.rowError(w, wOff, k, t, tOff, am[0], am[1]));
         }
         return steps;
@@ -70,6 +80,26 @@ public final class Itf {
         am[1] = mu;
     }
 
+    /**
+     * Least-squares α for fixed trits with μ = 0: α* = Σ w t / Σ t². With no non-zero trit every α gives the same row
+     * (zero): keep α (0 if not finite). μ is set to exactly 0; α ≥ 0 by flipping the trits.
+     */
+    static void gridSymmetric(float[] w, int wOff, int k, byte[] t, int tOff, double[] am) {
+        double s2 = 0, p = 0;
+        for (int j = 0; j < k; j++) {
+            int tj = t[tOff + j];
+            s2 += tj * tj;
+            p += (double) w[wOff + j] * tj;
+        }
+        double alpha = s2 > 0 ? p / s2 : Double.isFinite(am[0]) ? am[0] : 0;
+        if (alpha < 0) {
+            alpha = -alpha;
+            for (int j = 0; j < k; j++) t[tOff + j] = (byte) -t[tOff + j];
+        }
+        am[0] = alpha;
+        am[1] = 0;
+    }
+
     /** Flexible rounding to the nearest grid point; returns whether any trit changed. */
     static boolean round(float[] w, int wOff, int k, byte[] t, int tOff, double[] am) {
         double alpha = am[0], mu = am[1];
@@ -90,12 +120,17 @@ public final class Itf {
      * (may be null) receives each row's step count.
      */
     public static void fit(float[] w, int n, int k, byte[] t, double[] alpha, double[] mu, int[] steps) {
+        fit(w, n, k, t, alpha, mu, false, steps);
+    }
+
+    /** As above; symmetric = true keeps μ ≡ 0 and fits α alone. */
+    public static void fit(float[] w, int n, int k, byte[] t, double[] alpha, double[] mu, boolean symmetric, int[] steps) {
         Parallel.forRange(n, 8, (from, to) -> {
             double[] am = new double[2];
             for (int i = from; i < to; i++) {
                 am[0] = alpha[i];
                 am[1] = mu[i];
-                int st = fitRow(w, i * k, k, t, i * k, am, null);
+                int st = fitRow(w, i * k, k, t, i * k, am, symmetric, null);
                 if (steps != null) steps[i] = st;
                 alpha[i] = am[0];
                 mu[i] = am[1];

@@ -31,30 +31,55 @@ public record QuantMethod(String name, GroupQuantizer quantizer, Gptq.Options op
      */
     public static QuantMethod of(String name, int bits, int group, boolean itf, boolean aga, String order, String propagation,
             boolean ptqtpGptq, long seed, double damp, int refits, Gptq.Gram gram) {
+        return of(name, bits, group, itf, aga, order, propagation, ptqtpGptq, seed, damp, refits, gram, false, false);
+    }
+
+    /** The group size, grid and order `--tq-exact` stands for. */
+    public static final int TQ_GROUP = 256;
+    public static final String TQ_PRESET = "--grid symmetric --group 256 --order static";
+
+    /**
+     * As above, with the grid: symmetric = μ ≡ 0 and α-only ATQ (pt2, atq), the grid llama.cpp's TQ1_0/TQ2_0 hold.
+     * tqExact records that the settings came from the `--tq-exact` preset and checks that they are the preset's
+     * (symmetric grid, group 256, a static order, pt2), so a checkpoint marked tq-exact is one.
+     */
+    public static QuantMethod of(String name, int bits, int group, boolean itf, boolean aga, String order, String propagation,
+            boolean ptqtpGptq, long seed, double damp, int refits, Gptq.Gram gram, boolean symmetric, boolean tqExact) {
         String n = name.toLowerCase(Locale.ROOT);
+        if (tqExact && !(n.equals("pt2") && symmetric && group == TQ_GROUP && order != null && parseOrder(order).isStatic())) {
+            throw new TernException("--tq-exact is pt2 with " + TQ_PRESET + "; got --method " + name + " --grid "
+                    + (symmetric ? "symmetric" : "asymmetric") + " --group " + group + " --order " + order);
+        }
+        if (symmetric && !n.equals("pt2") && !n.equals("atq")) {
+            throw new TernException("--grid applies only to the ternary ATQ methods (pt2, atq), not " + name);
+        }
         if (group < 1 || group > 1 << 16) throw new TernException("--group must be in [1, 65536], got " + group);
         if (!(damp >= 0 && damp < 1)) throw new TernException("--damp must be in [0, 1), got " + damp);
         Map<String, String> flags = new LinkedHashMap<>();
+        if (tqExact) flags.put("tq-exact", "true");
         GroupQuantizer q;
         Gptq.Options o;
         boolean dataFree = false;
         switch (n) {
             case "pt2" -> {
-                q = new AtqQuantizer(itf, aga);
+                q = new AtqQuantizer(itf, aga, symmetric);
                 // Column-by-column error feedback inside the block is the default: on the shared models it beats
                 // METHOD.md's block-at-once reading by a wide margin (README, "Results"); --propagation block restores it.
                 if (refits < 0 || refits > 16) throw new TernException("--refits must be in [0, 16], got " + refits);
                 o = Gptq.Options.defaults().withRefits(refits).withGram(gram);
                 flags.put("itf", String.valueOf(itf));
                 flags.put("aga", String.valueOf(aga));
+                // Only a non-default grid is recorded, so the default's metadata (and bytes) stay as they were.
+                if (symmetric) flags.put("grid", "symmetric");
                 if (refits != Gptq.Options.DEFAULT_REFITS) flags.put("refits", String.valueOf(refits));
                 if (gram != Gptq.Gram.PLAIN) flags.put("aga-gram", gram.name().toLowerCase(Locale.ROOT));
             }
             case "atq" -> {
-                q = new AtqQuantizer(itf, aga);
+                q = new AtqQuantizer(itf, aga, symmetric);
                 o = Gptq.Options.defaults().withOrder(Gptq.Order.NONE).withErrorFeedback(false);
                 flags.put("itf", String.valueOf(itf));
                 flags.put("aga", String.valueOf(aga));
+                if (symmetric) flags.put("grid", "symmetric");
                 dataFree = !aga;
             }
             case "rtn-ternary", "rtn-twn" -> {
@@ -92,6 +117,10 @@ public record QuantMethod(String name, GroupQuantizer quantizer, Gptq.Options op
                 default -> throw new TernException("unknown --propagation '" + propagation + "' (block, column)");
             });
         }
+        if (o.order().isStatic()) {
+            if (!n.equals("pt2")) throw new TernException("--order " + order + " (static groups) applies only to --method pt2");
+            if (o.propagation() != Gptq.Propagation.COLUMN) throw new TernException("--order " + order + " needs --propagation column");
+        }
         o = o.withBlockSize(group).withSeed(seed).withDamp(damp);
         if (o.errorFeedback()) {
             flags.put("order", o.order().name().toLowerCase(Locale.ROOT).replace('_', '-'));
@@ -102,13 +131,15 @@ public record QuantMethod(String name, GroupQuantizer quantizer, Gptq.Options op
         return new QuantMethod(n, q, o, dataFree, flags);
     }
 
-    static Gptq.Order parseOrder(String s) {
+    public static Gptq.Order parseOrder(String s) {
         return switch (s.toLowerCase(Locale.ROOT)) {
+            case "static" -> Gptq.Order.STATIC;
+            case "static-act-order", "static_act_order" -> Gptq.Order.STATIC_ACT_ORDER;
             case "ssr" -> Gptq.Order.SSR;
             case "none" -> Gptq.Order.NONE;
             case "act-order", "act_order", "actorder" -> Gptq.Order.ACT_ORDER;
             case "random" -> Gptq.Order.RANDOM;
-            default -> throw new TernException("unknown --order '" + s + "' (ssr, none, act-order, random)");
+            default -> throw new TernException("unknown --order '" + s + "' (ssr, none, act-order, random, static, static-act-order)");
         };
     }
 
