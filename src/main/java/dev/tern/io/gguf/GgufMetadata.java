@@ -117,9 +117,12 @@ public final class GgufMetadata extends AbstractMap<String, String> {
     /** Elements of any integer type that all fit in an int; absent key gives an empty array. */
     public int[] intArray(String key) {
         long[] l = longArray(key);
+        // A UINT64 element with its top bit set is a huge value, not a negative one.
+        boolean unsigned64 = l.length > 0 && arrayElementType(key) == GgufValueType.UINT64;
         int[] out = new int[l.length];
         for (int i = 0; i < l.length; i++) {
-            if (l[i] != (int) l[i]) throw bad("metadata key " + key + " element " + i + " (" + l[i] + ") does not fit in an int");
+            if (l[i] != (int) l[i] || (unsigned64 && l[i] < 0)) throw bad("metadata key " + key + " element " + i + " (" + (unsigned64 ? Long.toUnsignedString(l[i]) : l[i])
+                        + ") does not fit in an int");
             out[i] = (int) l[i];
         }
         return out;

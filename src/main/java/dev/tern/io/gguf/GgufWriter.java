@@ -203,23 +203,40 @@ public final class GgufWriter {
         return this;
     }
 
-    /** Header, metadata in insertion order, tensor infos, padding, then each tensor's data padded to the alignment. */
+    /**
+     * Header, metadata in insertion order, tensor infos, padding, then each tensor's data padded to the alignment;
+     * to a temporary file that is renamed over {@code out} only when complete.
+     */
     public void write(Path out) {
+        AtomicFiles.writeChannel(out, this::writeTo);
+    }
+
+    /** The same bytes as write(Path) into any channel (not atomic: the caller owns the destination). */
+    public void writeTo(WritableByteChannel ch) throws IOException {
         byte[] header = header();
-        AtomicFiles.writeChannel(out, ch -> {
-            writeFully(ch, ByteBuffer.wrap(header));
-            long at = header.length;
-            at += pad(ch, at);
-            for (Tensor t : tensors.values()) {
-                Counting c = new Counting(ch);
-                t.data.writeTo(c);
-                if (c.count != t.data.size()) {
-                    throw new IOException("tensor " + t.name + " wrote " + c.count + " bytes, declared " + t.data.size());
-                }
-                at += c.count;
-                at += pad(ch, at);
+        writeFully(ch, ByteBuffer.wrap(header));
+        long at = header.length;
+        at += pad(ch, at);
+        for (Tensor t : tensors.values()) {
+            Counting c = new Counting(ch);
+            t.data.writeTo(c);
+            if (c.count != t.data.size()) {
+                throw new IOException("tensor " + t.name + " wrote " + c.count + " bytes, declared " + t.data.size());
             }
-        });
+            at += c.count;
+            at += pad(ch, at);
+        }
+    }
+
+    /** The whole file in memory, for small files (tests, fuzz seeds). */
+    public byte[] toBytes() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try {
+            writeTo(java.nio.channels.Channels.newChannel(bytes));
+        } catch (IOException e) {
+            throw new TernException("cannot encode GGUF: " + e.getMessage(), e);
+        }
+        return bytes.toByteArray();
     }
 
     private byte[] header() {
