@@ -86,7 +86,7 @@ public final class Bf16Linear extends PanelLinear {
             a0 = lo(v0).fma(x0, a0);
             a1 = hi(v0).fma(x0, a1);
         }
-        put(a0.add(a2).add(a4.add(a6)), a1.add(a3).add(a5.add(a7)), y, yo, nValid, true);
+        store(a0.add(a2).add(a4.add(a6)), a1.add(a3).add(a5.add(a7)), y, yo, nValid);
     }
 
     @Override

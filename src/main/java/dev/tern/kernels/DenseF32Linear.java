@@ -50,7 +50,7 @@ public final class DenseF32Linear extends PanelLinear {
             a0 = FloatVector.fromArray(S, wp, b).fma(x0, a0);
             a1 = FloatVector.fromArray(S, wp, b + V).fma(x0, a1);
         }
-        put(a0.add(a2).add(a4.add(a6)), a1.add(a3).add(a5.add(a7)), y, yo, nValid, true);
+        store(a0.add(a2).add(a4.add(a6)), a1.add(a3).add(a5.add(a7)), y, yo, nValid);
     }
 
     @Override

@@ -147,7 +147,7 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
                 gsum = 0f;
             }
         }
-        put(y0, y1, y, yo, nValid, true);
+        store(y0, y1, y, yo, nValid);
     }
 
     /** The input of stored column k: x[xo + perm[k]], or x[xo + k] without a permutation. */

@@ -2,7 +2,6 @@ package dev.tern.kernels;
 
 import dev.tern.util.Parallel;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -113,6 +112,7 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
                 int p0 = pb * PB, p1 = Math.min(panels, p0 + PB);
                 int q0 = tb * TB, q1 = Math.min(tiles, q0 + TB);
                 float[] scratch = new float[KC * NR];
+                float[] edge = null;
                 for (int k0 = 0; k0 < in; k0 += KC) {
                     int kLen = Math.min(KC, in - k0);
                     for (int p = p0; p < p1; p++) {
@@ -120,8 +120,18 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
                         float[] wp = slice(p, k0, kLen, scratch);
                         int wo = wp == scratch ? 0 : sliceOffset(p, k0);
                         for (int tile = q0; tile < q1; tile++) {
-                            micro(wp, wo, xp, (tile * in + k0) * MR, kLen, y, tile * MR * out + p * NR,
-                                    Math.min(MR, tokens - tile * MR), nValid, k0 == 0, out);
+                            int mValid = Math.min(MR, tokens - tile * MR), yo = tile * MR * out + p * NR;
+                            if (nValid == NR) {
+                                micro(wp, wo, xp, (tile * in + k0) * MR, kLen, y, yo, mValid, k0 == 0, out);
+                            } else {
+                                // The ragged last panel goes through a full-width tile: no masks in the micro-kernel.
+                                if (edge == null) edge = new float[MR * NR];
+                                micro(wp, wo, xp, (tile * in + k0) * MR, kLen, edge, 0, mValid, true, NR);
+                                for (int i = 0; i < mValid; i++) {
+                                    int yr = yo + i * out;
+                                    for (int j = 0; j < nValid; j++) y[yr + j] = k0 == 0 ? edge[i * NR + j] : y[yr + j] + edge[i * NR + j];
+                                }
+                            }
                         }
                     }
                 }
@@ -129,19 +139,22 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
         });
     }
 
-    /** MR x NR register tile over kLen inputs (y at yo, row stride out; added to unless first). */
-    static void micro(float[] wp, int wo, float[] xp, int xo, int kLen, float[] y, int yo, int mValid, int nValid,
-            boolean first, int out) {
+    /**
+     * MR x NR register tile over kLen inputs (y at yo, row stride out; added to unless first), all NR columns valid.
+     * Keeping masks out of it matters: with the masked stores of a ragged panel inlined too, C2 hit its inlining
+     * node limit, left the last rows' stores as calls and boxed their accumulators, and f32 prefill at 512 bits ran
+     * 8x slower whenever a ragged layer (the kernel probe's) had been seen first.
+     */
+    static void micro(float[] wp, int wo, float[] xp, int xo, int kLen, float[] y, int yo, int mValid, boolean first, int out) {
         if (MR == 6) {
-            micro6(wp, wo, xp, xo, kLen, y, yo, mValid, nValid, first, out);
+            micro6(wp, wo, xp, xo, kLen, y, yo, mValid, first, out);
         } else {
-            micro4(wp, wo, xp, xo, kLen, y, yo, mValid, nValid, first, out);
+            micro4(wp, wo, xp, xo, kLen, y, yo, mValid, first, out);
         }
     }
 
     /** 4 x 2 vectors: 8 FMA accumulators, 2 weight loads + 4 broadcasts per k. */
-    static void micro4(float[] wp, int wo, float[] xp, int xo, int kLen, float[] y, int yo, int mValid, int nValid,
-            boolean first, int out) {
+    static void micro4(float[] wp, int wo, float[] xp, int xo, int kLen, float[] y, int yo, int mValid, boolean first, int out) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
         for (int k = 0; k < kLen; k++) {
@@ -161,15 +174,14 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
             c30 = w0.fma(b, c30);
             c31 = w1.fma(b, c31);
         }
-        put(c00, c01, y, yo, nValid, first);
-        if (mValid > 1) put(c10, c11, y, yo + out, nValid, first);
-        if (mValid > 2) put(c20, c21, y, yo + 2 * out, nValid, first);
-        if (mValid > 3) put(c30, c31, y, yo + 3 * out, nValid, first);
+        put(c00, c01, y, yo, first);
+        if (mValid > 1) put(c10, c11, y, yo + out, first);
+        if (mValid > 2) put(c20, c21, y, yo + 2 * out, first);
+        if (mValid > 3) put(c30, c31, y, yo + 3 * out, first);
     }
 
     /** 6 x 2 vectors: 12 FMA accumulators, 2 weight loads + 6 broadcasts per k. */
-    static void micro6(float[] wp, int wo, float[] xp, int xo, int kLen, float[] y, int yo, int mValid, int nValid,
-            boolean first, int out) {
+    static void micro6(float[] wp, int wo, float[] xp, int xo, int kLen, float[] y, int yo, int mValid, boolean first, int out) {
         FloatVector z = FloatVector.zero(S);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z,
                 c51 = z;
@@ -196,31 +208,32 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
             c50 = w0.fma(b, c50);
             c51 = w1.fma(b, c51);
         }
-        put(c00, c01, y, yo, nValid, first);
-        if (mValid > 1) put(c10, c11, y, yo + out, nValid, first);
-        if (mValid > 2) put(c20, c21, y, yo + 2 * out, nValid, first);
-        if (mValid > 3) put(c30, c31, y, yo + 3 * out, nValid, first);
-        if (mValid > 4) put(c40, c41, y, yo + 4 * out, nValid, first);
-        if (mValid > 5) put(c50, c51, y, yo + 5 * out, nValid, first);
+        put(c00, c01, y, yo, first);
+        if (mValid > 1) put(c10, c11, y, yo + out, first);
+        if (mValid > 2) put(c20, c21, y, yo + 2 * out, first);
+        if (mValid > 3) put(c30, c31, y, yo + 3 * out, first);
+        if (mValid > 4) put(c40, c41, y, yo + 4 * out, first);
+        if (mValid > 5) put(c50, c51, y, yo + 5 * out, first);
     }
 
-    /** Writes (or adds, unless first) one NR-wide row of accumulators, masking the ragged last panel. */
-    static void put(FloatVector a0, FloatVector a1, float[] y, int off, int nValid, boolean first) {
+    /** Writes (or adds, unless first) one NR-wide row of accumulators. */
+    static void put(FloatVector a0, FloatVector a1, float[] y, int off, boolean first) {
+        if (!first) {
+            a0 = a0.add(FloatVector.fromArray(S, y, off));
+            a1 = a1.add(FloatVector.fromArray(S, y, off + V));
+        }
+        a0.intoArray(y, off);
+        a1.intoArray(y, off + V);
+    }
+
+    /** Stores one NR-wide row of GEMV outputs, masking the ragged last panel. */
+    static void store(FloatVector a0, FloatVector a1, float[] y, int off, int nValid) {
         if (nValid >= NR) {
-            if (!first) {
-                a0 = a0.add(FloatVector.fromArray(S, y, off));
-                a1 = a1.add(FloatVector.fromArray(S, y, off + V));
-            }
             a0.intoArray(y, off);
             a1.intoArray(y, off + V);
         } else {
-            VectorMask<Float> m0 = S.indexInRange(0, nValid), m1 = S.indexInRange(V, nValid);
-            if (!first) {
-                a0 = a0.add(FloatVector.fromArray(S, y, off, m0));
-                a1 = a1.add(FloatVector.fromArray(S, y, off + V, m1));
-            }
-            a0.intoArray(y, off, m0);
-            a1.intoArray(y, off + V, m1);
+            a0.intoArray(y, off, S.indexInRange(0, nValid));
+            a1.intoArray(y, off + V, S.indexInRange(V, nValid));
         }
     }
 }
