@@ -96,6 +96,11 @@ public final class GgufExporter {
             throw new TernException("the tokenizer has " + src.vocab().tokens().size() + " tokens but the embedding table "
                     + c.vocabSize() + " rows; llama.cpp needs one token per row");
         }
+        int missing = missingByteTokens(src.vocab());
+        if (missing > 0) {
+            log.accept("export: note: the vocabulary has no token for " + missing + " of the 256 bytes (no <0xXX> byte tokens);"
+                    + " Tern encodes such characters as <unk>, but llama.cpp stops with std::out_of_range on text that has them");
+        }
         String arch = GgufArch.architecture(c);
         boolean interleaved = GgufArch.interleavedRope(arch);
         GgufWriter w = new GgufWriter();
@@ -155,6 +160,18 @@ public final class GgufExporter {
             size = -1;
         }
         return new Summary(s.out(), counts, fallbacks, size, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Bytes llama.cpp's SentencePiece byte fallback cannot find: neither a <0xXX> token nor a one-character token. */
+    static int missingByteTokens(GgufVocab v) {
+        if (!v.model().equals("llama")) return 0;
+        java.util.Set<String> t = new java.util.HashSet<>(v.tokens());
+        int missing = 0;
+        for (int b = 0; b < 256; b++) {
+            boolean found = t.contains(String.format("<0x%02X>", b)) || (b < 0x80 && t.contains(String.valueOf((char) b)));
+            if (!found) missing++;
+        }
+        return missing;
     }
 
     /** Null when the layer maps exactly onto TQ1_0/TQ2_0 (w = d·t, one d per 256 consecutive weights of a row). */
