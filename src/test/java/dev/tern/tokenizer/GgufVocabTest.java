@@ -389,6 +389,28 @@ class GgufVocabTest {
         void accept(ObjectNode root) throws IOException;
     }
 
+    // ---- llama.cpp itself ----
+
+    @Test
+    void matchesLlamaCppOnItsOwnGgufs() throws IOException {
+        // Ids llama.cpp's llama-cli printed for GGUFs carrying exactly these vocabularies (tools/gguf-tokenizer-golden).
+        com.fasterxml.jackson.databind.JsonNode cases = new ObjectMapper()
+                .readTree(GoldenTest.RES.resolve("golden-gguf-llamacpp.json").toFile()).get("cases");
+        java.util.Map<String, Tokenizer> toks = java.util.Map.of(
+                "sp", GgufVocab.fromHfTokenizer(SP, SP_CFG, 320).tokenizer(),
+                "l2c", GgufVocab.fromLlama2c(Llama2cTokenizerTest.TOK, 512).tokenizer(),
+                "bl", GgufVocab.fromHfTokenizer(BL, BL_CFG, 700).tokenizer());
+        int checked = 0;
+        for (var e : toks.entrySet()) {
+            for (com.fasterxml.jackson.databind.JsonNode c : cases.get(e.getKey())) {
+                String text = c.get("text").asText();
+                assertArrayEquals(GoldenTest.ints(c.get("ids")), e.getValue().encode(text, true), e.getKey() + ": " + text);
+                checked++;
+            }
+        }
+        assertTrue(checked > 150, checked + " cases");
+    }
+
     // ---- errors ----
 
     @Test
