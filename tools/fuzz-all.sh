@@ -10,7 +10,7 @@ DUR="${1:-10m}"; shift || true
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(SafetensorsFuzzTest#open ShardedSafetensorsFuzzTest#open ModelConfigFuzzTest#read
   HfTokenizerFuzzTest#load Llama2cFuzzTest#checkpoint Llama2cFuzzTest#tokenizer TernCheckpointFuzzTest#read
-  TernCheckpointFuzzTest#packing TaskDataFuzzTest#load)
+  TernCheckpointFuzzTest#packing TaskDataFuzzTest#load GgufFuzzTest#open)
 mkdir -p target/fuzz-logs
 failed=()
 for t in "${TARGETS[@]}"; do

@@ -32,6 +32,11 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--window", paramLabel = "L", description = "Window length (default min(2048, model context)).")
     Integer window;
 
+    @Option(names = "--protocol", paramLabel = "P", defaultValue = "gptq",
+            description = "Which tokens are scored: gptq (default; every window predicts its L-1 next tokens) or llama.cpp"
+                    + " (as llama-perplexity: each window starts with BOS and only its second half is scored).")
+    String protocol;
+
     @Option(names = "--max-windows", paramLabel = "N", defaultValue = "0", description = "Evaluate only the first N windows (0 = all).")
     int maxWindows;
 
@@ -64,10 +69,14 @@ final class EvalCommand implements Callable<Integer> {
         }
         System.err.println("tern: model " + m.source() + "; tokenizing " + name + " ...");
         int[] ids = m.tokenizer().encode(body, true);
-        Perplexity.Result r = Perplexity.run(new Transformer(m.model(), L), ids, L, maxWindows, !json && System.console() != null);
+        Perplexity.Protocol proto = Perplexity.Protocol.parse(protocol);
+        int bos = ids.length > 0 && m.tokenizer().bosId() >= 0 && ids[0] == m.tokenizer().bosId() ? ids[0] : -1;
+        Perplexity.Result r = Perplexity.run(new Transformer(m.model(), L), ids, L, maxWindows, !json && System.console() != null,
+                proto, bos);
         System.out.printf("dataset     %s%n", name);
         System.out.printf("perplexity  %.4f%n", r.perplexity());
-        System.out.printf("tokens      %d predicted in %d windows of %d%n", r.tokens(), r.windows(), L);
+        System.out.printf("tokens      %d predicted in %d windows of %d (%s protocol)%n", r.tokens(), r.windows(), L,
+                proto == Perplexity.Protocol.GPTQ ? "GPTQ" : "llama.cpp");
         System.out.printf("speed       %.1f tokens/s (%.1f s)%n", r.tokensPerSecond(), r.seconds());
         if (json) {
             ObjectNode o = new ObjectMapper().createObjectNode();
@@ -75,6 +84,7 @@ final class EvalCommand implements Callable<Integer> {
             o.put("tokens", r.tokens());
             o.put("windows", r.windows());
             o.put("window", L);
+            o.put("protocol", proto == Perplexity.Protocol.GPTQ ? "gptq" : "llama.cpp");
             o.put("dataset", name);
             o.put("tokens_per_second", r.tokensPerSecond());
             String line = new ObjectMapper().writeValueAsString(o);
@@ -85,8 +95,8 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     private Integer runTasks() {
-        if (dataset != null || text != null || window != null || maxWindows != 0) {
-            throw new TernException("--tasks cannot be combined with --dataset, --text, --window or --max-windows");
+        if (dataset != null || text != null || window != null || maxWindows != 0 || !protocol.equals("gptq")) {
+            throw new TernException("--tasks cannot be combined with --dataset, --text, --window, --max-windows or --protocol");
         }
         if (limit < 0) throw new TernException("--limit must be >= 0, got " + limit);
         java.util.List<Task> list = Task.parse(tasks);

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** Entry point of the `tern` command line: dispatches to the subcommands and turns user errors into one line. */
 @Command(name = "tern", mixinStandardHelpOptions = true, version = "tern " + Versions.VERSION,
         description = "Post-training ternarization (PT²-LLM, PTQTP) and fast ternary inference for LLaMA-family models.",
-        subcommands = {QuantizeCommand.class, EvalCommand.class, GenerateCommand.class, BenchCommand.class,
+        subcommands = {QuantizeCommand.class, EvalCommand.class, GenerateCommand.class, BenchCommand.class, ExportCommand.class,
                 InspectCommand.class, ReportCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 

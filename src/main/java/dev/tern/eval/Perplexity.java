@@ -7,14 +7,30 @@ import dev.tern.model.Transformer;
 import dev.tern.util.Progress;
 
 /**
- * Perplexity with the GPTQ protocol (METHOD.md §6): the token stream is cut into non-overlapping windows of L tokens,
- * the remainder is dropped, and every window predicts its L−1 next tokens; the result is exp(mean NLL).
+ * Perplexity over non-overlapping windows of L tokens (the remainder is dropped); the result is exp(mean NLL) over
+ * the scored tokens. Two protocols: GPTQ's (METHOD.md §6), where every window predicts its L−1 next tokens, and
+ * llama.cpp's llama-perplexity, where each window's first token is replaced by BOS and only its second half is
+ * scored (positions L/2 .. L−2 predict the next token: L/2 − 1 tokens per window).
  */
 public final class Perplexity {
-    /** Outcome of a perplexity run; tokens counts predicted tokens. */
-    public record Result(double perplexity, double meanNll, long tokens, int windows, double seconds) {
+    /** Which tokens of a window are scored. */
+    public enum Protocol {
+        GPTQ, LLAMA_CPP;
+
+        public static Protocol parse(String s) {
+            return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+                case "gptq" -> GPTQ;
+                case "llama.cpp", "llamacpp", "llama-cpp" -> LLAMA_CPP;
+                default -> throw new TernException("unknown --protocol '" + s + "' (gptq or llama.cpp)");
+            };
+        }
+    }
+
+    /** Outcome of a perplexity run; tokens counts scored tokens, window the tokens each window runs through the model. */
+    public record Result(double perplexity, double meanNll, long tokens, int windows, int window, double seconds) {
+        /** Tokens through the model per second (every token of every window, scored or not). */
         public double tokensPerSecond() {
-            return (tokens + windows) / Math.max(1e-9, seconds);
+            return (double) windows * window / Math.max(1e-9, seconds);
         }
     }
 
@@ -23,6 +39,12 @@ public final class Perplexity {
     private Perplexity() {}
 
     public static Result run(Transformer tf, int[] ids, int window, int maxWindows, boolean showProgress) {
+        return run(tf, ids, window, maxWindows, showProgress, Protocol.GPTQ, -1);
+    }
+
+    /** With LLAMA_CPP, bos (if ≥ 0) replaces each window's first token, as llama-perplexity does when BOS is added. */
+    public static Result run(Transformer tf, int[] ids, int window, int maxWindows, boolean showProgress, Protocol protocol, int bos) {
+        if (protocol == Protocol.LLAMA_CPP && window < 4) throw new TernException("window must be at least 4 tokens, got " + window);
         if (window < 2) throw new TernException("window must be at least 2 tokens, got " + window);
         int windows = ids.length / window;
         if (maxWindows > 0) windows = Math.min(windows, maxWindows);
@@ -38,10 +60,19 @@ public final class Perplexity {
             for (int w = 0; w < windows; w++) {
                 int from = w * window;
                 KvCache cache = tf.newCache(window);
-                float[] h = tf.forward(ids, from, window, 0, cache);
+                float[] h;
+                int first = 0;
+                if (protocol == Protocol.LLAMA_CPP) {
+                    int[] win = java.util.Arrays.copyOfRange(ids, from, from + window);
+                    if (bos >= 0) win[0] = bos;
+                    h = tf.forward(win, 0, window, 0, cache);
+                    first = window / 2;
+                } else {
+                    h = tf.forward(ids, from, window, 0, cache);
+                }
                 // Logits are made in chunks so a 150k-token vocabulary never needs a [window][vocab] array.
                 float[] rows = new float[LOGIT_CHUNK * hidden];
-                for (int t0 = 0; t0 < window - 1; t0 += LOGIT_CHUNK) {
+                for (int t0 = first; t0 < window - 1; t0 += LOGIT_CHUNK) {
                     int n = Math.min(LOGIT_CHUNK, window - 1 - t0);
                     System.arraycopy(h, t0 * hidden, rows, 0, n * hidden);
                     float[] logits = tf.logits(rows, n);
@@ -53,6 +84,6 @@ public final class Perplexity {
         }
         double secs = (System.nanoTime() - start) / 1e9;
         double mean = nll / count;
-        return new Result(Math.exp(mean), mean, count, windows, secs);
+        return new Result(Math.exp(mean), mean, count, windows, window, secs);
     }
 }

@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 
-/** A local model folder: a Hugging Face layout (config.json + safetensors) or a llama2.c checkpoint + tokenizer. */
+/** A local model: a Hugging Face folder (config.json + safetensors), a llama2.c checkpoint + tokenizer, or a GGUF file. */
 public final class ModelDir {
-    public enum Format { SAFETENSORS, SHARDED_SAFETENSORS, LLAMA2C }
+    public enum Format { SAFETENSORS, SHARDED_SAFETENSORS, LLAMA2C, GGUF }
 
     private final Path dir;
     private final Format format;
@@ -31,6 +31,7 @@ public final class ModelDir {
     /** Inspects a folder; checks that everything needed to load the weights is there, without loading them. */
     public static ModelDir open(Path dir) {
         if (!Files.exists(dir)) throw new TernException("model folder not found: " + dir);
+        if (dev.tern.convert.GgufFiles.looksLikeGguf(dir)) return new ModelDir(dir, Format.GGUF, dir, List.of(dir), null);
         if (!Files.isDirectory(dir)) throw new TernException("not a folder: " + dir + " (expected a model folder)");
         Path single = dir.resolve("model.safetensors");
         Path index = dir.resolve("model.safetensors.index.json");
@@ -88,8 +89,9 @@ public final class ModelDir {
         return weightFiles;
     }
 
-    /** config.json; empty for a llama2.c folder (its config is in the checkpoint header). */
+    /** config.json; empty for a llama2.c folder or a GGUF file (their config is in the file's header). */
     public Optional<Path> configJson() {
+        if (format == Format.GGUF) return Optional.empty();
         return existing("config.json");
     }
 
@@ -111,12 +113,18 @@ public final class ModelDir {
     }
 
     private Optional<Path> existing(String name) {
+        if (format == Format.GGUF) return Optional.empty();
         Path p = dir.resolve(name);
         return Files.isRegularFile(p) ? Optional.of(p) : Optional.empty();
     }
 
     /** Parsed config.json, or the llama2.c header translated to the same form. */
     public ModelConfig config() {
+        if (format == Format.GGUF) {
+            try (var g = dev.tern.convert.GgufModelSource.open(weightsEntry)) {
+                return g.config();
+            }
+        }
         if (format == Format.LLAMA2C) {
             try (Llama2cCheckpoint c = Llama2cCheckpoint.open(weightsEntry)) {
                 return c.config();
@@ -131,6 +139,7 @@ public final class ModelDir {
             case SAFETENSORS -> SafetensorsFile.open(weightsEntry);
             case SHARDED_SAFETENSORS -> ShardedSafetensors.open(weightsEntry);
             case LLAMA2C -> Llama2cCheckpoint.open(weightsEntry);
+            case GGUF -> dev.tern.convert.GgufModelSource.open(weightsEntry);
         };
     }
 }

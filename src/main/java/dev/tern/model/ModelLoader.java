@@ -1,6 +1,9 @@
 package dev.tern.model;
 
 import dev.tern.TernException;
+import dev.tern.convert.GgufFiles;
+import dev.tern.convert.GgufModelSource;
+import dev.tern.convert.GgufVocabs;
 import dev.tern.format.QuantizedMatrix;
 import dev.tern.format.TernCheckpoint;
 import dev.tern.io.ModelDir;
@@ -15,7 +18,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.Consumer;
 
-/** Loads any model Tern accepts — a Hugging Face folder or repo id, a llama2.c checkpoint, a Tern checkpoint. */
+/** Loads any model Tern accepts — a Hugging Face folder or repo id, a llama2.c checkpoint, a Tern checkpoint, a GGUF file. */
 public final class ModelLoader {
     /** How dense float weights are held in memory. */
     public enum FloatFormat {
@@ -56,6 +59,7 @@ public final class ModelLoader {
 
     public static LoadedModel load(Path dir, FloatFormat format, KernelConfig kernels, Consumer<String> log) {
         if (!Files.exists(dir)) throw new TernException("model folder not found: " + dir);
+        if (GgufFiles.looksLikeGguf(dir)) return loadGguf(dir, format, kernels, log);
         if (!Files.isDirectory(dir)) throw new TernException("not a folder: " + dir + " (give the model's folder)");
         if (TernCheckpoint.isCheckpoint(dir)) return loadCheckpoint(dir, format, kernels, log);
         ModelDir md = ModelDir.open(dir);
@@ -108,8 +112,22 @@ public final class ModelLoader {
                 dir + " (tern checkpoint, " + method + "; kernel " + kernel.describe() + ")");
     }
 
-    /** tokenizer.json (+ tokenizer_config.json) when present, else a llama2.c tokenizer file in the folder. */
+    /**
+     * A GGUF file's tokenizer (from its metadata); in a folder, tokenizer.json (+ tokenizer_config.json) when present,
+     * else the tokenizer.gguf of a checkpoint quantized from a GGUF model, else a llama2.c tokenizer file.
+     */
     public static Tokenizer tokenizer(Path dir, ModelConfig config) {
+        if (GgufFiles.looksLikeGguf(dir)) {
+            try (var f = dev.tern.io.gguf.GgufFile.open(dir)) {
+                return GgufVocabs.read(f.metadata(), dir.toString()).tokenizer();
+            }
+        }
+        Path tg = dir.resolve(GgufVocabs.TOKENIZER_FILE);
+        if (Files.isRegularFile(tg) && !Files.isRegularFile(dir.resolve("tokenizer.json"))) {
+            try (var f = dev.tern.io.gguf.GgufFile.open(tg)) {
+                return GgufVocabs.read(f.metadata(), tg.toString()).tokenizer();
+            }
+        }
         Path json = dir.resolve("tokenizer.json");
         if (Files.isRegularFile(json)) {
             Path cfg = dir.resolve("tokenizer_config.json");
@@ -118,6 +136,36 @@ public final class ModelLoader {
         Path tokBin = llama2cTokenizer(dir);
         if (tokBin != null) return dev.tern.tokenizer.Llama2cTokenizer.load(tokBin, config.vocabSize());
         throw new TernException("no tokenizer in " + dir + " (expected tokenizer.json, or a llama2.c tokenizer.bin / tok*.bin)");
+    }
+
+    /** The llama2.c tokenizer file in a folder (tokenizer.bin, else the first tok*.bin), or null. */
+    public static Path llama2cTokenizerIn(Path dir) {
+        return llama2cTokenizer(dir);
+    }
+
+    /**
+     * A GGUF model: float tensors converted to the chosen float format at load, TQ1_0/TQ2_0 projections run as packed
+     * ternary layers (one scale per 256 weights, no offset) on the kernel the probe picks.
+     */
+    private static LoadedModel loadGguf(Path file, FloatFormat format, KernelConfig kernels, Consumer<String> log) {
+        try (GgufModelSource g = GgufModelSource.open(file)) {
+            ModelConfig config = g.config();
+            Map<String, dev.tern.format.TernaryMatrix> layers = g.ternaryLayers();
+            if (layers.isEmpty()) checkMemory(config, format == FloatFormat.F32 ? 4 : 2, Runtime.getRuntime().maxMemory());
+            Tokenizer tok = GgufVocabs.read(g.file().metadata(), file.toString()).tokenizer();
+            String how;
+            LlamaModel m;
+            if (layers.isEmpty()) {
+                m = WeightsLoader.load(config, g, format.factory());
+                how = "gguf, " + format.name().toLowerCase();
+            } else {
+                KernelSelector.Choice kernel = KernelSelector.choose(kernels, LinearFactory.ternaryShapes(layers.values()), log);
+                m = WeightsLoader.load(config, g, format.factory(),
+                        p -> layers.containsKey(p) ? LinearFactory.quantized(layers.get(p), kernel.kind()) : null);
+                how = "gguf, " + layers.size() + " ternary layers; kernel " + kernel.describe();
+            }
+            return new LoadedModel(m, tok, file, file + " (" + how + ")");
+        }
     }
 
     static Path llama2cTokenizer(Path dir) {

@@ -193,6 +193,12 @@ public final class QuantizeJob {
             if (!Files.isRegularFile(srcDir.resolve("config.json"))) {
                 AtomicFiles.writeString(out.resolve("config.json"), cfg.toJson().toPrettyString());
             }
+            if (md.format() == ModelDir.Format.GGUF) {
+                // A GGUF source keeps its tokenizer in its metadata: carry it over as a tensor-less GGUF file.
+                try (var g = dev.tern.convert.GgufModelSource.open(srcDir)) {
+                    dev.tern.convert.GgufVocabs.writeTokenizerFile(out.resolve(dev.tern.convert.GgufVocabs.TOKENIZER_FILE), g.vocab());
+                }
+            }
             if (md.llama2cTokenizer().isPresent()) {
                 Path t = md.llama2cTokenizer().get();
                 AtomicFiles.writeBytes(out.resolve(t.getFileName().toString()), Files.readAllBytes(t));

@@ -569,6 +569,16 @@ public final class HfTokenizer implements Tokenizer {
         }
     }
 
+    /** Ids encode(text, true) puts before the text (normally just BOS). */
+    int[] prefixIds() {
+        return prefixIds.clone();
+    }
+
+    /** Ids encode(text, true) puts after the text. */
+    int[] suffixIds() {
+        return suffixIds.clone();
+    }
+
     @Override
     public String toString() {
         return "HfTokenizer[vocab=" + idToText.length + ", bos=" + bosId + ", eos=" + eosIds + ", prefix="

@@ -77,6 +77,11 @@ interface PreTokenizer {
                 }
                 yield (text, section, out) -> splitByPattern(text, p, behavior, invert, out);
             }
+            case "Digits" -> {
+                // HF isolates runs of numeric characters, or each one with individual_digits (SmolLM).
+                Pattern p = Pattern.compile(Json.bool(node, "individual_digits", false) ? "\\p{N}" : "\\p{N}+");
+                yield (text, section, out) -> splitByPattern(text, p, "Isolated", false, out);
+            }
             case "WhitespaceSplit" -> (text, section, out) -> {
                 for (String w : text.split("\\s+")) {
                     if (!w.isEmpty()) {

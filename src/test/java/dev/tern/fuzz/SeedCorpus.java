@@ -11,6 +11,11 @@ import dev.tern.format.TritPlaneMatrix;
 import dev.tern.format.UniformMatrix;
 import dev.tern.io.SafetensorsFile;
 import dev.tern.io.SafetensorsWriter;
+import dev.tern.io.gguf.GgmlCodec;
+import dev.tern.io.gguf.GgmlType;
+import dev.tern.io.gguf.GgufArray;
+import dev.tern.io.gguf.GgufValueType;
+import dev.tern.io.gguf.GgufWriter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -25,7 +30,8 @@ import java.util.Random;
 /**
  * Regenerates the committed seed inputs under src/test/resources/dev/tern/fuzz/*Inputs/ from small synthetic files and
  * cut-down copies of the shared tinystories-656k files (never its weights). Run from the repository root with the test
- * classpath: {@code java -cp target/classes:target/test-classes:$(deps) dev.tern.fuzz.SeedCorpus ../shared}.
+ * classpath: {@code java -cp target/classes:target/test-classes:$(deps) dev.tern.fuzz.SeedCorpus ../shared [gguf]}
+ * (a second argument regenerates only that target's seeds).
  */
 public final class SeedCorpus {
     private static final Path OUT = Path.of("src/test/resources/dev/tern/fuzz");
@@ -36,12 +42,17 @@ public final class SeedCorpus {
     public static void main(String[] args) throws Exception {
         Path shared = Path.of(args.length > 0 ? args[0] : "../shared");
         Path tiny = shared.resolve("models/tinystories-656k");
+        if (args.length > 1 && args[1].equals("gguf")) {
+            gguf();
+            return;
+        }
         safetensors(tiny);
         sharded();
         configs(tiny);
         hfTokenizers(tiny);
         llama2c(shared);
         ternCheckpoints();
+        gguf();
     }
 
     static void seed(String target, String name, byte[] bytes) throws IOException {
@@ -241,5 +252,31 @@ public final class SeedCorpus {
         } finally {
             FuzzChecks.deleteTree(tmp);
         }
+    }
+
+    /** The gguf-py golden fixtures (tiny: a few KB), and a Tern-written file with every value and ternary type. */
+    static void gguf() throws IOException {
+        String t = "GgufFuzzTestInputs/open";
+        Path fixtures = Path.of("src/test/resources/gguf");
+        seed(t, "gguf-py-tensors.gguf", Files.readAllBytes(fixtures.resolve("tensors.gguf")));
+        seed(t, "gguf-py-metadata.gguf", Files.readAllBytes(fixtures.resolve("metadata.gguf")));
+        byte[] trits = new byte[256];
+        for (int i = 0; i < trits.length; i++) trits[i] = (byte) (i % 3 - 1);
+        GgufWriter w = new GgufWriter().alignment(16)
+                .putString("general.architecture", "llama").putU8("u8", 7).putI8("i8", -7).putU16("u16", 7)
+                .putI16("i16", -7).putU32("u32", 7).putI32("i32", -7).putU64("u64", -1).putI64("i64", -7)
+                .putF32("f32", 0.5f).putF64("f64", 0.25).putBool("b", true)
+                .putStringArray("tokens", java.util.List.of("<s>", "a", "\u00e9"))
+                .putF32Array("scores", new float[] {0, -1}).putI32Array("types", new int[] {1, 2})
+                .putArray("nested", new GgufArray(GgufValueType.ARRAY, java.util.List.of(
+                        new GgufArray(GgufValueType.UINT64, java.util.List.of(1L)), new GgufArray(GgufValueType.BOOL, java.util.List.of(false)))))
+                .addTensor("tq1", GgmlType.TQ1_0, new long[] {1, 256}, GgufWriter.TensorBytes.of(GgmlCodec.encodeTq1_0(trits, 1, 256, new float[] {0.5f})))
+                .addTensor("tq2", GgmlType.TQ2_0, new long[] {1, 256}, GgufWriter.TensorBytes.of(GgmlCodec.encodeTq2_0(trits, 1, 256, new float[] {0.5f})))
+                .addTensor("q8", GgmlType.Q8_0, new long[] {32}, GgufWriter.TensorBytes.of(GgmlCodec.encodeQ8_0(ramp(32, 0.1f))))
+                .addTensor("bf", GgmlType.BF16, new long[] {2, 2}, GgufWriter.TensorBytes.of(GgmlCodec.encodeBf16(ramp(4, 1f))))
+                .addTensor("q4k", GgmlType.Q4_K, new long[] {256}, GgufWriter.TensorBytes.of(new byte[144]));
+        seed(t, "tern-every-type.gguf", w.toBytes());
+        seed(t, "tern-minimal.gguf", new GgufWriter()
+                .addTensor("w", GgmlType.F32, new long[] {2}, GgufWriter.TensorBytes.of(GgmlCodec.encodeF32(new float[] {1, -1}))).toBytes());
     }
 }
