@@ -31,6 +31,14 @@ final class GgufParser {
     static final int MAX_STRING_BYTES = 16 * 1024 * 1024;
     /** Nesting of arrays inside arrays; real files use at most two levels. */
     static final int MAX_ARRAY_DEPTH = 8;
+    /**
+     * Non-empty strings (keys, values, tensor names) and arrays in the whole header. Each costs a few times its file
+     * bytes on the heap, so a header of millions of tiny strings would need gigabytes; real vocabularies and merge
+     * lists hold well under a million.
+     */
+    static final int MAX_OBJECTS = 4 << 20;
+    /** Tensors per file; the largest real models have a few thousand. */
+    static final int MAX_TENSORS = 1 << 20;
     /** Smallest tensor info: empty name (8), n_dims (4), one dimension (8), type (4), offset (8). */
     static final int MIN_TENSOR_INFO = 32;
     /** Smallest key/value: empty key (8), value type (4), one-byte value. */
@@ -46,6 +54,7 @@ final class GgufParser {
     private final MemorySegment seg;
     private final long size;
     private long pos;
+    private long objects;
 
     private GgufParser(String source, MemorySegment seg) {
         this.source = source;
@@ -61,6 +70,9 @@ final class GgufParser {
         if (size < 4 || seg.get(U32, 0) != MAGIC) throw bad("not a GGUF file (no \"GGUF\" magic at the start)");
         pos = 4;
         int version = u32("the version");
+        if (Integer.reverseBytes(version) == 2 || Integer.reverseBytes(version) == 3) {
+            throw bad("big-endian GGUF (version " + Integer.reverseBytes(version) + " byte-swapped); Tern reads little-endian files only");
+        }
         if (version != 2 && version != 3) {
             throw bad("unsupported GGUF version " + Integer.toUnsignedString(version) + " (Tern reads versions 2 and 3)");
         }
@@ -74,6 +86,7 @@ final class GgufParser {
         if (Long.compareUnsigned(tensorCount, (left - kvCount * MIN_KV) / MIN_TENSOR_INFO) > 0) {
             throw bad("tensor count " + Long.toUnsignedString(tensorCount) + " cannot fit in the " + left + " bytes left");
         }
+        if (tensorCount > MAX_TENSORS) throw bad("tensor count " + tensorCount + " exceeds the limit of " + MAX_TENSORS);
         LinkedHashMap<String, GgufMetadata.Value> kv = new LinkedHashMap<>();
         for (long i = 0; i < kvCount; i++) {
             String key = string(MAX_NAME_BYTES, "metadata key " + i);
@@ -212,6 +225,7 @@ final class GgufParser {
     private GgufArray array(String key, int depth) {
         String where = "metadata key " + key;
         if (depth >= MAX_ARRAY_DEPTH) throw bad(where + " nests arrays deeper than " + MAX_ARRAY_DEPTH + " levels");
+        countObject();
         GgufValueType elem = valueType("the array elements of " + where);
         long count = u64("the array length of " + where);
         long left = size - pos;
@@ -222,6 +236,8 @@ final class GgufParser {
         if (count > Integer.MAX_VALUE - 8) throw bad(where + " array of " + count + " elements is too long");
         int n = (int) count;
         if (elem == GgufValueType.STRING || elem == GgufValueType.ARRAY) {
+            // Checked before the element array is allocated; each element then counts itself.
+            if (objects + n > MAX_OBJECTS) throw tooManyObjects();
             Object[] items = new Object[n];
             for (int i = 0; i < n; i++) {
                 items[i] = elem == GgufValueType.STRING ? string(MAX_STRING_BYTES, where) : array(key, depth + 1);
@@ -241,6 +257,8 @@ final class GgufParser {
             throw bad("string length " + Long.toUnsignedString(len) + " of " + what + " runs past the end of the file");
         }
         if (len > cap) throw bad("string length " + len + " of " + what + " exceeds the " + cap + "-byte limit");
+        if (len == 0) return ""; // shared: empty strings cost no heap beyond their reference
+        countObject();
         byte[] b = bytes((int) len, what);
         try {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
@@ -248,6 +266,14 @@ final class GgufParser {
         } catch (CharacterCodingException e) {
             throw bad(what + " is not valid UTF-8");
         }
+    }
+
+    private void countObject() {
+        if (++objects > MAX_OBJECTS) throw tooManyObjects();
+    }
+
+    private TernException tooManyObjects() {
+        return bad("more than " + MAX_OBJECTS + " strings and arrays in the header");
     }
 
     private byte[] bytes(int n, String what) {

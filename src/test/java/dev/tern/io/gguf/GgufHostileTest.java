@@ -94,6 +94,7 @@ class GgufHostileTest {
         assertBad(file(RawGguf.header(1, 0, 0).zeros(8)), "unsupported GGUF version 1");
         assertBad(file(RawGguf.header(4, 0, 0).zeros(8)), "unsupported GGUF version 4");
         assertBad(file(RawGguf.header(-1, 0, 0).zeros(8)), "unsupported GGUF version 4294967295");
+        assertBad(file(RawGguf.header(3 << 24, 0, 0).zeros(8)), "big-endian GGUF");
         try (GgufFile f = GgufFile.open(file(RawGguf.header(2, 0, 1).kvU32("x", 7)))) {
             assertEquals(2, f.version());
             assertEquals(7, f.metadata().requireInteger("x"));
@@ -130,6 +131,26 @@ class GgufHostileTest {
         assertBad(p, "string length 16777217 of metadata key k exceeds the 16777216-byte limit");
         assertBad(file(RawGguf.header(3, 0, 1).u64(GgufParser.MAX_NAME_BYTES + 1L).zeros(GgufParser.MAX_NAME_BYTES + 64)),
                 "exceeds the 65536-byte limit");
+    }
+
+    /** Counts that fit in a big file but would still cost gigabytes of small objects (sparse files: no disk). */
+    @Test
+    void objectCaps() throws IOException {
+        long many = GgufParser.MAX_OBJECTS + 1L;
+        assertBad(sparse(RawGguf.header(3, 0, 1).str("tokenizer.ggml.tokens").u32(GgufValueType.ARRAY.id())
+                .u32(GgufValueType.STRING.id()).u64(many), 8 * many), "more than 4194304 strings and arrays");
+        long tensors = GgufParser.MAX_TENSORS + 1L;
+        assertBad(sparse(RawGguf.header(3, tensors, 0), 32 * tensors), "tensor count 1048577 exceeds the limit");
+    }
+
+    private Path sparse(RawGguf head, long zeros) throws IOException {
+        Path p = Files.createTempFile(dir, "sparse", ".gguf");
+        byte[] h = head.toBytes();
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(h));
+            ch.write(ByteBuffer.wrap(new byte[1]), h.length + zeros);
+        }
+        return p;
     }
 
     @Test
