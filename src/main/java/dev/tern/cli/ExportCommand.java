@@ -48,7 +48,7 @@ final class ExportCommand implements Callable<Integer> {
         if (dev.tern.format.TernCheckpoint.isCheckpoint(dir)) return true;
         if (dev.tern.convert.GgufFiles.looksLikeGguf(dir)) {
             try (var g = dev.tern.convert.GgufModelSource.open(dir)) {
-                return !g.ternaryLayers().isEmpty();
+                return g.hasTernaryLayers();
             }
         }
         return false;

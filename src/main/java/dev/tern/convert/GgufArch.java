@@ -7,7 +7,6 @@ import dev.tern.io.gguf.GgufWriter;
 import dev.tern.model.ModelConfig;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -166,17 +165,18 @@ public final class GgufArch {
             Map.entry("mlp.up_proj.weight", "ffn_up.weight"),
             Map.entry("mlp.down_proj.weight", "ffn_down.weight"));
     private static final Map<String, String> LAYER_NAMES_BACK = invert(LAYER_NAMES);
+    private static final Map<String, String> TOP_NAMES = Map.of(
+            "model.embed_tokens.weight", "token_embd.weight",
+            "model.norm.weight", "output_norm.weight",
+            "lm_head.weight", "output.weight");
+    private static final Map<String, String> TOP_NAMES_BACK = invert(TOP_NAMES);
     private static final Pattern HF_LAYER = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)");
     private static final Pattern GGUF_LAYER = Pattern.compile("blk\\.(\\d+)\\.(.+)");
 
     /** The GGUF name of a Hugging Face tensor name, or null for a tensor llama.cpp has no use for. */
     public static String ggufName(String hf) {
-        switch (hf) {
-            case "model.embed_tokens.weight": return "token_embd.weight";
-            case "model.norm.weight": return "output_norm.weight";
-            case "lm_head.weight": return "output.weight";
-            default: break;
-        }
+        String top = TOP_NAMES.get(hf);
+        if (top != null) return top;
         Matcher m = HF_LAYER.matcher(hf);
         if (!m.matches()) return null;
         String rest = LAYER_NAMES.get(m.group(2));
@@ -185,12 +185,8 @@ public final class GgufArch {
 
     /** The Hugging Face name of a GGUF tensor name, or null for one Tern does not use. */
     public static String hfName(String gguf) {
-        switch (gguf) {
-            case "token_embd.weight": return "model.embed_tokens.weight";
-            case "output_norm.weight": return "model.norm.weight";
-            case "output.weight": return "lm_head.weight";
-            default: break;
-        }
+        String top = TOP_NAMES_BACK.get(gguf);
+        if (top != null) return top;
         Matcher m = GGUF_LAYER.matcher(gguf);
         if (!m.matches()) return null;
         String rest = LAYER_NAMES_BACK.get(m.group(2));
@@ -235,10 +231,6 @@ public final class GgufArch {
         float[] out = new float[w.length];
         for (int r = 0; r < src.length; r++) System.arraycopy(w, src[r] * cols, out, r * cols, cols);
         return out;
-    }
-
-    static String lower(String s) {
-        return s.toLowerCase(Locale.ROOT);
     }
 
     private static Map<String, String> invert(Map<String, String> m) {

@@ -85,18 +85,26 @@ public final class GgufModelSource implements TensorSource {
     @Override
     public float[] floats(String name) {
         GgufTensorInfo t = info(name);
-        if (!t.type().readable()) {
-            throw new TernException(file.path() + ": tensor " + t.name() + " has type " + t.type()
-                    + ", which Tern cannot read (it reads F32, F16, BF16, Q8_0, TQ1_0, TQ2_0)");
-        }
-        float[] w = new float[Math.toIntExact(t.elements())];
-        GgmlCodec.dequantize(t.type(), file.data(t.name()), t.elements(), w, 0);
+        float[] w = file.floats(t.name());
         int heads = interleaved ? GgufArch.ropeHeads(name, config) : 0;
         if (heads > 0) {
             long[] s = t.shape();
             w = GgufArch.reorderRows(w, (int) s[1], GgufArch.fromInterleavedRows((int) s[0], heads));
         }
         return w;
+    }
+
+    /** Whether any projection layer is stored as TQ1_0/TQ2_0 (what {@link #ternaryLayers} would return), without decoding. */
+    public boolean hasTernaryLayers() {
+        for (var e : byHfName.entrySet()) {
+            if (isTernaryLayer(e.getKey(), e.getValue())) return true;
+        }
+        return false;
+    }
+
+    private static boolean isTernaryLayer(String hf, GgufTensorInfo t) {
+        return (t.type() == GgmlType.TQ1_0 || t.type() == GgmlType.TQ2_0) && hf.startsWith("model.layers.")
+                && hf.endsWith(".weight") && t.ne().length == 2;
     }
 
     /**
@@ -106,8 +114,7 @@ public final class GgufModelSource implements TensorSource {
     public Map<String, TernaryMatrix> ternaryLayers() {
         Map<String, TernaryMatrix> out = new LinkedHashMap<>();
         byHfName.forEach((hf, t) -> {
-            if ((t.type() != GgmlType.TQ1_0 && t.type() != GgmlType.TQ2_0) || !hf.endsWith(".weight") || t.ne().length != 2) return;
-            if (!hf.startsWith("model.layers.")) return;
+            if (!isTernaryLayer(hf, t)) return;
             int rows = Math.toIntExact(t.ne()[1]), cols = Math.toIntExact(t.ne()[0]);
             GgmlCodec.Ternary tq = GgmlCodec.decodeTernary(t.type(), file.data(t.name()), rows, cols);
             byte[] codes = tq.trits();

@@ -117,17 +117,9 @@ public final class ModelLoader {
      * else the tokenizer.gguf of a checkpoint quantized from a GGUF model, else a llama2.c tokenizer file.
      */
     public static Tokenizer tokenizer(Path dir, ModelConfig config) {
-        if (GgufFiles.looksLikeGguf(dir)) {
-            try (var f = dev.tern.io.gguf.GgufFile.open(dir)) {
-                return GgufVocabs.read(f.metadata(), dir.toString()).tokenizer();
-            }
-        }
+        if (GgufFiles.looksLikeGguf(dir)) return ggufTokenizer(dir);
         Path tg = dir.resolve(GgufVocabs.TOKENIZER_FILE);
-        if (Files.isRegularFile(tg) && !Files.isRegularFile(dir.resolve("tokenizer.json"))) {
-            try (var f = dev.tern.io.gguf.GgufFile.open(tg)) {
-                return GgufVocabs.read(f.metadata(), tg.toString()).tokenizer();
-            }
-        }
+        if (Files.isRegularFile(tg) && !Files.isRegularFile(dir.resolve("tokenizer.json"))) return ggufTokenizer(tg);
         Path json = dir.resolve("tokenizer.json");
         if (Files.isRegularFile(json)) {
             Path cfg = dir.resolve("tokenizer_config.json");
@@ -136,6 +128,12 @@ public final class ModelLoader {
         Path tokBin = llama2cTokenizer(dir);
         if (tokBin != null) return dev.tern.tokenizer.Llama2cTokenizer.load(tokBin, config.vocabSize());
         throw new TernException("no tokenizer in " + dir + " (expected tokenizer.json, or a llama2.c tokenizer.bin / tok*.bin)");
+    }
+
+    private static Tokenizer ggufTokenizer(Path file) {
+        try (var f = dev.tern.io.gguf.GgufFile.open(file)) {
+            return GgufVocabs.read(f.metadata(), file.toString()).tokenizer();
+        }
     }
 
     /** The llama2.c tokenizer file in a folder (tokenizer.bin, else the first tok*.bin), or null. */
@@ -152,7 +150,7 @@ public final class ModelLoader {
             ModelConfig config = g.config();
             Map<String, dev.tern.format.TernaryMatrix> layers = g.ternaryLayers();
             if (layers.isEmpty()) checkMemory(config, format == FloatFormat.F32 ? 4 : 2, Runtime.getRuntime().maxMemory());
-            Tokenizer tok = GgufVocabs.read(g.file().metadata(), file.toString()).tokenizer();
+            Tokenizer tok = g.vocab().tokenizer();
             String how;
             LlamaModel m;
             if (layers.isEmpty()) {

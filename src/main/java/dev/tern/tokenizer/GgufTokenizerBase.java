@@ -120,26 +120,19 @@ abstract sealed class GgufTokenizerBase implements Tokenizer permits SpmTokenize
     @Override
     public final StreamDecoder streamDecoder() {
         return new StreamDecoder() {
-            private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
+            private final PendingUtf8 pending = new PendingUtf8();
             private boolean started;
 
             @Override
             public String next(int id) {
                 byte[] p = pieceAt(id, !started);
                 started |= pieces[id].length > 0;
-                pending.writeBytes(p);
-                byte[] b = pending.toByteArray();
-                int cut = Llama2cTokenizer.completePrefix(b);
-                pending.reset();
-                pending.write(b, cut, b.length - cut);
-                return new String(b, 0, cut, StandardCharsets.UTF_8);
+                return pending.append(p);
             }
 
             @Override
             public String flush() {
-                String s = pending.toString(StandardCharsets.UTF_8);
-                pending.reset();
-                return s;
+                return pending.flush();
             }
         };
     }

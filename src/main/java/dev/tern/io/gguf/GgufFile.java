@@ -138,7 +138,9 @@ public final class GgufFile implements TensorSource {
     public float[] floats(String name) {
         GgufTensorInfo t = tensor(name);
         String where = path + ": tensor '" + name + "'";
-        if (!t.type().readable()) throw new TernException(where + " has type " + t.type() + ", which Tern cannot read as floats");
+        if (!t.type().readable()) {
+            throw new TernException(where + " has type " + t.type() + ", which Tern cannot read as floats (it reads F32, F16, BF16, Q8_0, TQ1_0, TQ2_0)");
+        }
         if (t.elements() > Integer.MAX_VALUE - 8) {
             throw new TernException(where + ": " + t.elements() + " elements is too large for one float array");
         }
