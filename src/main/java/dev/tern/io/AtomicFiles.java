@@ -18,6 +18,8 @@ import java.nio.file.StandardOpenOption;
 public final class AtomicFiles {
     private AtomicFiles() {}
 
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
     /** Writes through a buffered stream; the stream must not be closed by the body. */
     public static void write(Path target, IoConsumer<OutputStream> body) {
         writeChannel(target, ch -> {
@@ -54,9 +56,20 @@ public final class AtomicFiles {
         boolean ok = false;
         try {
             Files.createDirectories(dir);
-            // Same directory so the final rename stays on one filesystem and can be atomic.
-            tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            // Same directory so the final rename stays on one filesystem and can be atomic. Not createTempFile: its
+            // owner-only permissions would carry over to the model, which another user's llama.cpp or ollama
+            // service then cannot read; a file created with CREATE_NEW gets the umask's permissions like any other.
+            FileChannel opened = null;
+            for (int attempt = 0; opened == null; attempt++) {
+                tmp = dir.resolve("." + abs.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".tmp");
+                try {
+                    opened = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW);
+                } catch (java.nio.file.FileAlreadyExistsException e) {
+                    tmp = null;
+                    if (attempt == 16) throw e;
+                }
+            }
+            try (FileChannel ch = opened) {
                 body.accept(ch);
                 ch.force(true);
             }

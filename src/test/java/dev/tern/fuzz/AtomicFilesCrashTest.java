@@ -29,11 +29,21 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AtomicFilesCrashTest {
     private static final String NAME = "model.safetensors";
-    /** AtomicFiles' temp name: Files.createTempFile(dir, "." + name + ".", ".tmp"). */
-    private static final Pattern TEMP = Pattern.compile("\\." + Pattern.quote(NAME) + "\\.\\d+\\.tmp");
+    /** AtomicFiles' temp name: "." + name + "." + a random base-36 number + ".tmp". */
+    private static final Pattern TEMP = Pattern.compile("\\." + Pattern.quote(NAME) + "\\.[0-9a-z]+\\.tmp");
 
     @TempDir
     Path dir;
+
+    /** A model written for llama.cpp or ollama running as another user must be readable as any file the user makes. */
+    @Test
+    void writtenFileGetsTheSamePermissionsAsAPlainlyCreatedOne() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"));
+        Path plain = Files.createFile(dir.resolve("plain"));
+        Path target = dir.resolve(NAME);
+        AtomicFiles.writeString(target, "x");
+        assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(target));
+    }
 
     @Test
     @Timeout(120)
