@@ -37,6 +37,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--vs", paramLabel = "DIR", description = "A second model, run alternately with --model.")
     String vs;
 
+    @Option(names = "--weights", paramLabel = "FORMAT", defaultValue = "f32",
+            description = "With --model: how its float weights (embeddings, head, any float layers) are held: f32 (default) or bf16.")
+    String weights;
+
     @Option(names = "--formats", split = ",", paramLabel = "F",
             description = "Synthetic formats to compare: f32, bf16, ternary, ptqtp (default: all that fit in memory).")
     List<String> formats;
@@ -90,12 +94,13 @@ final class BenchCommand implements Callable<Integer> {
                         choice == null ? null : choice.kind()));
             }
         } else {
-            LoadedModel a = ModelLoader.load(model, ModelLoader.FloatFormat.F32, kernels.config(), log);
+            ModelLoader.FloatFormat ff = ModelLoader.FloatFormat.parse(weights);
+            LoadedModel a = ModelLoader.load(model, ff, kernels.config(), log);
             System.err.println("tern: model " + a.source());
             cfg = a.config();
             models.put("A", a.model());
             if (vs != null) {
-                LoadedModel b = ModelLoader.load(vs, ModelLoader.FloatFormat.F32, kernels.config(), log);
+                LoadedModel b = ModelLoader.load(vs, ff, kernels.config(), log);
                 System.err.println("tern: vs " + b.source());
                 models.put("B", b.model());
             }
