@@ -25,8 +25,13 @@ final class BenchQuantizeCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object as the last line.")
     boolean json;
 
+    @Option(names = "--rounds", defaultValue = "2",
+            description = "Alternating rounds of the methods per layer; each method's best is reported (default ${DEFAULT-VALUE}).")
+    int rounds;
+
     @Override
     public Integer call() throws Exception {
+        if (rounds < 1) throw new dev.tern.TernException("--rounds must be >= 1");
         List<QuantMethod> methods = List.of(
                 QuantMethod.of("pt2", 2, 128, true, true, null, null, false, seed, 0.01),
                 QuantMethod.of("gptq", 2, 128, true, true, null, null, false, seed, 0.01));
@@ -37,12 +42,13 @@ final class BenchQuantizeCommand implements Callable<Integer> {
         for (String s : shapes) {
             String[] p = s.toLowerCase().split("x");
             if (p.length != 2) throw new dev.tern.TernException("bad shape '" + s + "' (use ROWSxCOLS)");
-            QuantBench.Result r = QuantBench.run(Integer.parseInt(p[0].trim()), Integer.parseInt(p[1].trim()), tokens, methods, seed,
+            QuantBench.Result r = QuantBench.run(Integer.parseInt(p[0].trim()), Integer.parseInt(p[1].trim()), tokens, methods, rounds, seed,
                     line -> System.err.println("tern: " + line));
             ObjectNode o = arr.addObject();
             o.put("rows", r.rows());
             o.put("cols", r.cols());
             o.put("hessian_s", r.hessianSeconds());
+            o.put("rounds", rounds);
             o.put("pt2_s", r.seconds().get(0));
             o.put("gptq2_s", r.seconds().get(1));
             pt2 += r.seconds().get(0);
