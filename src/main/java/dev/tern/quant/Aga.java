@@ -27,29 +27,36 @@ public final class Aga {
             d += r;
         }
         final double dd = d;
+        final int rb = SmallLinalg.ROW_BLOCK;
         Parallel.forRange(n, 8, (from, to) -> {
-            double[] st = new double[k];
-            for (int i = from; i < to; i++) alignRow(w, i * k, k, s, s1, dd, t, i * k, alpha, mu, i, st);
+            double[] st = new double[rb * k], tx = new double[rb * k];
+            for (int i0 = from; i0 < to; i0 += rb) {
+                int nb = Math.min(rb, to - i0);
+                tritsTimesS(t, i0, nb, k, s, tx, st);
+                for (int r = 0; r < nb; r++) alignRow(w, (i0 + r) * k, k, s1, dd, t, (i0 + r) * k, alpha, mu, i0 + r, st, r * k);
+            }
         });
     }
 
-    private static void alignRow(float[] w, int wOff, int k, double[] s, double[] s1, double d, byte[] t, int tOff,
-            double[] alpha, double[] mu, int i, double[] st) {
-        java.util.Arrays.fill(st, 0);
-        // S tᵀ by signed row additions: the trits are ternary, so no multiplications are needed.
-        for (int j = 0; j < k; j++) {
-            int tj = t[tOff + j];
-            if (tj == 0) continue;
-            int sr = j * k;
-            if (tj > 0) for (int c = 0; c < k; c++) st[c] += s[sr + c];
-            else for (int c = 0; c < k; c++) st[c] -= s[sr + c];
-        }
+    /**
+     * st[r·k ..] = S tᵀ for the nb rows from i0 (S is symmetric, so t S as well), a few rows per read of S. The sums
+     * are those of signed row additions of S in ascending order (±1·s and 0·s are exact), so no multiplication
+     * changes a bit.
+     */
+    private static void tritsTimesS(byte[] t, int i0, int nb, int k, double[] s, double[] tx, double[] st) {
+        for (int j = 0; j < nb * k; j++) tx[j] = t[i0 * k + j];
+        SmallLinalg.rowsTimes(tx, 0, nb, s, k, st);
+    }
+
+    /** One row's closed-form grid, given st[so..so+k) = S tᵀ for its trits. */
+    private static void alignRow(float[] w, int wOff, int k, double[] s1, double d, byte[] t, int tOff,
+            double[] alpha, double[] mu, int i, double[] st, int so) {
         double a = 0, b = 0, v = 0, c = 0;
         for (int j = 0; j < k; j++) {
             double wj = w[wOff + j];
             int tj = t[tOff + j];
-            a += tj * st[j];
-            b += wj * st[j];
+            a += tj * st[so + j];
+            b += wj * st[so + j];
             v += tj * s1[j];
             c += wj * s1[j];
         }
@@ -81,25 +88,20 @@ public final class Aga {
         double scale = 0;
         for (int a = 0; a < k; a++) scale = Math.max(scale, Math.abs(s[a * k + a]));
         final double tiny = SINGULAR_REL * scale;
+        final int rb = SmallLinalg.ROW_BLOCK;
         Parallel.forRange(n, 8, (from, to) -> {
-            double[] st = new double[k];
+            double[] st = new double[rb * k], tx = new double[rb * k];
             for (int i = from; i < to; i++) {
+                int r = (i - from) % rb;
+                if (r == 0) tritsTimesS(t, i, Math.min(rb, to - i), k, s, tx, st);
                 mu[i] = 0;
-                int wOff = i * k, tOff = i * k;
-                java.util.Arrays.fill(st, 0);
+                int wOff = i * k, tOff = i * k, so = r * k;
                 int nz = 0;
-                for (int j = 0; j < k; j++) {
-                    int tj = t[tOff + j];
-                    if (tj == 0) continue;
-                    nz++;
-                    int sr = j * k;
-                    if (tj > 0) for (int c = 0; c < k; c++) st[c] += s[sr + c];
-                    else for (int c = 0; c < k; c++) st[c] -= s[sr + c];
-                }
+                for (int j = 0; j < k; j++) if (t[tOff + j] != 0) nz++;
                 double a = 0, b = 0;
                 for (int j = 0; j < k; j++) {
-                    a += t[tOff + j] * st[j];
-                    b += w[wOff + j] * st[j];
+                    a += t[tOff + j] * st[so + j];
+                    b += w[wOff + j] * st[so + j];
                 }
                 if (!(a > tiny * nz)) continue;
                 double na = b / a;

@@ -102,9 +102,23 @@ public final class AtqQuantizer implements GroupQuantizer {
         if (s == null || !itf && !aga) return false;
         int rows = b.rows(), k = b.cols();
         boolean[] changed = new boolean[rows];
+        final int rb = SmallLinalg.ROW_BLOCK;
         Parallel.forRange(rows, 8, (from, to) -> {
-            double[] g = new double[k], e = new double[k];
-            for (int i = from; i < to; i++) changed[i] = descendRow(w, i * k, k, s, b.codes(), b.p1()[i], b.p2()[i], g, e);
+            double[] g = new double[rb * k], e = new double[rb * k];
+            for (int i0 = from; i0 < to; i0 += rb) {
+                int nb = Math.min(rb, to - i0);
+                // e = w − ŵ and g = S e for a few rows at once, so S is read once for all of them
+                for (int r = 0; r < nb; r++) {
+                    int off = (i0 + r) * k;
+                    double alpha = b.p1()[i0 + r], mu = b.p2()[i0 + r];
+                    for (int j = 0; j < k; j++) e[r * k + j] = w[off + j] - (alpha * b.codes()[off + j] + mu);
+                }
+                SmallLinalg.rowsTimes(e, 0, nb, s, k, g);
+                for (int r = 0; r < nb; r++) {
+                    int i = i0 + r;
+                    changed[i] = descendRow(k, s, b.codes(), i * k, b.p1()[i], g, r * k);
+                }
+            }
         });
         boolean any = false;
         for (boolean c : changed) any |= c;
@@ -121,18 +135,9 @@ public final class AtqQuantizer implements GroupQuantizer {
 
     static final int MAX_SWEEPS = 8;
 
-    private static boolean descendRow(float[] w, int off, int k, double[] s, byte[] t, float alpha, float mu, double[] g,
-            double[] e) {
+    /** The sweeps of one row; g[gOff..gOff+k) holds S e for its error e = w − ŵ and is kept up to date. */
+    private static boolean descendRow(int k, double[] s, byte[] t, int off, float alpha, double[] g, int gOff) {
         if (!(alpha > 0)) return false;
-        for (int j = 0; j < k; j++) e[j] = w[off + j] - ((double) alpha * t[off + j] + mu);
-        // g = S e as a sum of rows of S (S is exactly symmetric): the same additions in the same order as the dot
-        // products, but a loop the JIT vectorises.
-        java.util.Arrays.fill(g, 0, k, 0);
-        for (int c = 0; c < k; c++) {
-            double ec = e[c];
-            int row = c * k;
-            for (int a = 0; a < k; a++) g[a] += s[row + a] * ec;
-        }
         boolean any = false;
         for (int sweep = 0; sweep < MAX_SWEEPS; sweep++) {
             boolean moved = false;
@@ -146,7 +151,7 @@ public final class AtqQuantizer implements GroupQuantizer {
                     double de = -(double) alpha * (cand - cur);
                     // Objective change for e_j += de: 2·de·(S e)_j + de²·S_jj. Demand a clear decrease so
                     // rounding noise cannot make two trits swap back and forth.
-                    double gain = 2 * de * g[j] + de * de * sjj;
+                    double gain = 2 * de * g[gOff + j] + de * de * sjj;
                     if (gain < bestGain - 1e-12 * Math.abs(sjj) * alpha * alpha) {
                         bestGain = gain;
                         best = cand;
@@ -156,7 +161,7 @@ public final class AtqQuantizer implements GroupQuantizer {
                     double de = -(double) alpha * (best - cur);
                     t[off + j] = (byte) best;
                     int row = j * k;
-                    for (int c = 0; c < k; c++) g[c] += de * s[row + c];
+                    for (int c = 0; c < k; c++) g[gOff + c] += de * s[row + c];
                     moved = true;
                 }
             }
