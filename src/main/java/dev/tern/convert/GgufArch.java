@@ -233,6 +233,13 @@ public final class GgufArch {
         return out;
     }
 
+    /** {@link #reorderRows(float[], int, int[])} for trits. */
+    public static byte[] reorderRows(byte[] w, int cols, int[] src) {
+        byte[] out = new byte[w.length];
+        for (int r = 0; r < src.length; r++) System.arraycopy(w, src[r] * cols, out, r * cols, cols);
+        return out;
+    }
+
     private static Map<String, String> invert(Map<String, String> m) {
         Map<String, String> out = new java.util.HashMap<>();
         m.forEach((k, v) -> out.put(v, k));

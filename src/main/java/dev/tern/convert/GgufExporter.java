@@ -192,11 +192,10 @@ public final class GgufExporter {
     private static byte[] encodeTernary(TernaryMatrix t, GgmlType type, int heads) {
         int rows = t.rows(), cols = t.cols(), blocks = cols / 256, groups = t.groups();
         int[] src = heads > 0 ? GgufArch.toInterleavedRows(rows, heads) : null;
-        byte[] trits = new byte[rows * cols];
+        byte[] trits = src == null ? t.codes() : GgufArch.reorderRows(t.codes(), cols, src);
         float[] d = new float[rows * blocks];
         for (int r = 0; r < rows; r++) {
             int sr = src == null ? r : src[r];
-            System.arraycopy(t.codes(), sr * cols, trits, r * cols, cols);
             for (int b = 0; b < blocks; b++) d[r * blocks + b] = t.alpha()[sr * groups + (b * 256) / t.groupSize()];
         }
         return type == GgmlType.TQ2_0 ? GgmlCodec.encodeTq2_0(trits, rows, cols, d) : GgmlCodec.encodeTq1_0(trits, rows, cols, d);

@@ -122,15 +122,8 @@ public final class GgufModelSource implements TensorSource {
             int heads = interleaved ? GgufArch.ropeHeads(hf, config) : 0;
             if (heads > 0) {
                 int[] src = GgufArch.fromInterleavedRows(rows, heads);
-                byte[] c2 = new byte[codes.length];
-                float[] d2 = new float[d.length];
-                int groups = cols / 256;
-                for (int r = 0; r < rows; r++) {
-                    System.arraycopy(codes, src[r] * cols, c2, r * cols, cols);
-                    System.arraycopy(d, src[r] * groups, d2, r * groups, groups);
-                }
-                codes = c2;
-                d = d2;
+                codes = GgufArch.reorderRows(codes, cols, src);
+                d = GgufArch.reorderRows(d, cols / 256, src);
             }
             out.put(hf.substring(0, hf.length() - ".weight".length()),
                     new TernaryMatrix(rows, cols, 256, codes, d, new float[d.length], null));
