@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -79,15 +78,11 @@ class ShippedPathTest {
     /** METHOD §2 with no shortcuts: (H_RR)⁻¹ inverted afresh for every block, every product spelled out. */
     static float[] reference(float[] w0, double[] h, double damp, int refits) {
         double[][] w = new double[N][M];
-        double[] hd = h.clone();
-        double diag = 0;
+        double[] hd = TestData.dampedHessian(h, M, damp);
         for (int j = 0; j < M; j++) {
             boolean dead = h[j * M + j] == 0;
-            if (dead) hd[j * M + j] = 1;
-            diag += hd[j * M + j];
             for (int i = 0; i < N; i++) w[i][j] = dead ? 0 : w0[i * M + j];
         }
-        for (int j = 0; j < M; j++) hd[j * M + j] += damp * diag / M;
         float[] out = new float[N * M];
         List<Integer> rem = new ArrayList<>();
         for (int j = 0; j < M; j++) rem.add(j);
@@ -96,22 +91,7 @@ class ShippedPathTest {
             double[] hr = new double[r * r];
             for (int a = 0; a < r; a++) for (int b = 0; b < r; b++) hr[a * r + b] = hd[rem.get(a) * M + rem.get(b)];
             double[] g = TestData.inverse(hr, r);
-            // SSR: cosine of each remaining column with the mean remaining column, top k, ties to the lower index.
-            double[] mean = new double[N];
-            for (int i = 0; i < N; i++) for (int c : rem) mean[i] += w[i][c] / r;
-            double[] score = new double[M];
-            for (int c : rem) {
-                double d = 0, q = 0, p = 0;
-                for (int i = 0; i < N; i++) {
-                    d += w[i][c] * mean[i];
-                    q += w[i][c] * w[i][c];
-                    p += mean[i] * mean[i];
-                }
-                score[c] = q > 0 && p > 0 ? d / Math.sqrt(q * p) : 0;
-            }
-            List<Integer> order = new ArrayList<>(rem);
-            order.sort(Comparator.<Integer>comparingDouble(c -> -score[c]).thenComparingInt(c -> c));
-            List<Integer> blk = order.subList(0, k), fut = new ArrayList<>(rem);
+            List<Integer> blk = TestData.ssrBlock(w, N, rem, k), fut = new ArrayList<>(rem);
             fut.removeAll(blk);
             int[] bpos = new int[k];
             for (int t = 0; t < k; t++) bpos[t] = rem.indexOf(blk.get(t));

@@ -1,5 +1,10 @@
 package dev.tern.quant;
 
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 /** Synthetic layers and calibration inputs for the quant tests. */
@@ -86,5 +91,40 @@ final class TestData {
     static double[] inverse(double[] a, int m) {
         double[] l = SmallLinalg.cholesky(a, m);
         return SmallLinalg.inverseFromCholesky(l, m);
+    }
+
+    /** GPTQ's prepared Hessian, spelled out: dead inputs (zero diagonal) get 1, then λ·mean(diag) on the diagonal. */
+    static double[] dampedHessian(double[] h, int m, double damp) {
+        double[] hd = h.clone();
+        double diag = 0;
+        for (int j = 0; j < m; j++) {
+            if (h[j * m + j] == 0) hd[j * m + j] = 1;
+            diag += hd[j * m + j];
+        }
+        for (int j = 0; j < m; j++) hd[j * m + j] += damp * diag / m;
+        return hd;
+    }
+
+    /**
+     * SSR's next block, the plain way: cosine of each remaining column of w (n rows) with the mean remaining column,
+     * the k highest, ties to the lower index, in that order.
+     */
+    static List<Integer> ssrBlock(double[][] w, int n, List<Integer> rem, int k) {
+        int r = rem.size();
+        double[] mean = new double[n];
+        for (int i = 0; i < n; i++) for (int c : rem) mean[i] += w[i][c] / r;
+        Map<Integer, Double> score = new HashMap<>();
+        for (int c : rem) {
+            double d = 0, q = 0, p = 0;
+            for (int i = 0; i < n; i++) {
+                d += w[i][c] * mean[i];
+                q += w[i][c] * w[i][c];
+                p += mean[i] * mean[i];
+            }
+            score.put(c, q > 0 && p > 0 ? d / Math.sqrt(q * p) : 0);
+        }
+        List<Integer> order = new ArrayList<>(rem);
+        order.sort(Comparator.<Integer>comparingDouble(c -> -score.get(c)).thenComparingInt(c -> c));
+        return new ArrayList<>(order.subList(0, k));
     }
 }
