@@ -205,6 +205,24 @@ public final class Gptq {
             return v;
         }
 
+        /** The remaining weights' columns at positions pos (k of them), row-major n x k. */
+        float[] blockWeights(int[] pos, int k) {
+            float[] wb = new float[n * k];
+            Parallel.forRange(n, 64, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    for (int t = 0; t < k; t++) wb[i * k + t] = wr[i * r + pos[t]];
+                }
+            });
+            return wb;
+        }
+
+        /** Cholesky factor of the block's part G_BB of the remaining inverse Hessian. */
+        double[] blockCholesky(int[] pos, int k) {
+            double[] gbb = new double[k * k];
+            for (int a = 0; a < k; a++) for (int b = 0; b < k; b++) gbb[a * k + b] = g[pos[a] * r + pos[b]];
+            return SmallLinalg.cholesky(gbb, k);
+        }
+
         /** SSR chooses the next block on the fly (SSR and static groups visited in SSR order). */
         boolean ssrVisit() {
             return o.order() == Order.SSR || o.order() == Order.STATIC;
@@ -250,12 +268,7 @@ public final class Gptq {
                 int[] pos = ssrVisit() ? ssrSelect(k) : firstK(k);
                 int[] orig = new int[k];
                 for (int t = 0; t < k; t++) orig[t] = rem[pos[t]];
-                float[] wb = new float[n * k];
-                Parallel.forRange(n, 64, (from, to) -> {
-                    for (int i = from; i < to; i++) {
-                        for (int t = 0; t < k; t++) wb[i * k + t] = wr[i * r + pos[t]];
-                    }
-                });
+                float[] wb = blockWeights(pos, k);
                 double[] s = null;
                 if (q.usesGram()) {
                     // AGA fits the layer's outputs on the calibration inputs: the plain Gram matrix, no ridge (METHOD §2).
@@ -266,9 +279,7 @@ public final class Gptq {
                 }
                 double[] lbb = null;
                 if (o.errorFeedback()) {
-                    double[] gbb = new double[k * k];
-                    for (int a = 0; a < k; a++) for (int b = 0; b < k; b++) gbb[a * k + b] = g[pos[a] * r + pos[b]];
-                    lbb = SmallLinalg.cholesky(gbb, k);
+                    lbb = blockCholesky(pos, k);
                 }
                 QuantizedBlock qb = q.quantize(wb, n, k, s);
                 if (o.errorFeedback() && o.propagation() == Propagation.COLUMN) {
@@ -364,11 +375,8 @@ public final class Gptq {
                 int[] pos = ssrVisit() ? ssrSelect(k) : firstK(k);
                 int[] orig = new int[k];
                 for (int t = 0; t < k; t++) orig[t] = rem[pos[t]];
-                float[] wb = new float[n * k];
-                for (int i = 0; i < n; i++) for (int t = 0; t < k; t++) wb[i * k + t] = wr[i * r + pos[t]];
-                double[] gbb = new double[k * k];
-                for (int a = 0; a < k; a++) for (int b = 0; b < k; b++) gbb[a * k + b] = g[pos[a] * r + pos[b]];
-                double[] lbb = SmallLinalg.cholesky(gbb, k);
+                float[] wb = blockWeights(pos, k);
+                double[] lbb = blockCholesky(pos, k);
                 float[] deqB = staticColumnPass(aq, grid, wb, lbb, orig, k);
                 removeBlock(pos, k, wb, deqB, lbb);
             }
