@@ -91,30 +91,36 @@ public final class Aga {
         final int rb = SmallLinalg.ROW_BLOCK;
         Parallel.forRange(n, 8, (from, to) -> {
             double[] st = new double[rb * k], tx = new double[rb * k];
-            for (int i = from; i < to; i++) {
-                int r = (i - from) % rb;
-                if (r == 0) tritsTimesS(t, i, Math.min(rb, to - i), k, s, tx, st);
-                mu[i] = 0;
-                int wOff = i * k, tOff = i * k, so = r * k;
-                int nz = 0;
-                for (int j = 0; j < k; j++) if (t[tOff + j] != 0) nz++;
-                double a = 0, b = 0;
-                for (int j = 0; j < k; j++) {
-                    a += t[tOff + j] * st[so + j];
-                    b += w[wOff + j] * st[so + j];
-                }
-                if (!(a > tiny * nz)) continue;
-                double na = b / a;
-                if (!Double.isFinite(na)) continue;
-                double oa = alpha[i];
-                // Objective minus the constant w S wᵀ: α² a − 2 α b.
-                if (!(na * na * a - 2 * na * b <= oa * oa * a - 2 * oa * b)) continue;
-                if (na < 0) {
-                    na = -na;
-                    for (int j = 0; j < k; j++) t[tOff + j] = (byte) -t[tOff + j];
-                }
-                alpha[i] = na;
+            for (int i0 = from; i0 < to; i0 += rb) {
+                int nb = Math.min(rb, to - i0);
+                tritsTimesS(t, i0, nb, k, s, tx, st);
+                for (int r = 0; r < nb; r++) alignSymmetricRow(w, k, tiny, t, alpha, mu, i0 + r, st, r * k);
             }
         });
+    }
+
+    /** One row's α-only grid, given st[so..so+k) = S tᵀ for its trits. */
+    private static void alignSymmetricRow(float[] w, int k, double tiny, byte[] t, double[] alpha, double[] mu, int i,
+            double[] st, int so) {
+        mu[i] = 0;
+        int wOff = i * k, tOff = i * k;
+        int nz = 0;
+        for (int j = 0; j < k; j++) if (t[tOff + j] != 0) nz++;
+        double a = 0, b = 0;
+        for (int j = 0; j < k; j++) {
+            a += t[tOff + j] * st[so + j];
+            b += w[wOff + j] * st[so + j];
+        }
+        if (!(a > tiny * nz)) return;
+        double na = b / a;
+        if (!Double.isFinite(na)) return;
+        double oa = alpha[i];
+        // Objective minus the constant w S wᵀ: α² a − 2 α b.
+        if (!(na * na * a - 2 * na * b <= oa * oa * a - 2 * oa * b)) return;
+        if (na < 0) {
+            na = -na;
+            for (int j = 0; j < k; j++) t[tOff + j] = (byte) -t[tOff + j];
+        }
+        alpha[i] = na;
     }
 }

@@ -107,7 +107,7 @@ public final class AtqQuantizer implements GroupQuantizer {
             double[] g = new double[rb * k], e = new double[rb * k];
             for (int i0 = from; i0 < to; i0 += rb) {
                 int nb = Math.min(rb, to - i0);
-                // e = w − ŵ and g = S e for a few rows at once, so S is read once for all of them
+                // e = w − ŵ and g = S e (e·S: S is exactly symmetric) for a few rows at once, so S is read once for all
                 for (int r = 0; r < nb; r++) {
                     int off = (i0 + r) * k;
                     double alpha = b.p1()[i0 + r], mu = b.p2()[i0 + r];
