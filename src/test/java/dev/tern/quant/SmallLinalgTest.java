@@ -3,10 +3,12 @@ package dev.tern.quant;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** The blocked rows-times-S product against the one-row loop the quantizers used before it. */
+/** The blocked rows-times-S product (Vector API, so run at every width with the kernel tests) against the one-row loop. */
+@Tag("kernels")
 class SmallLinalgTest {
     @ParameterizedTest
     @CsvSource({"1,128", "2,128", "3,128", "4,128", "4,7", "4,131", "3,131", "4,256"})
