@@ -7,6 +7,8 @@ import jdk.incubator.vector.ShortVector;
 public enum KernelKind {
     /** 3-trit codes looked up 32 rows at a time by one 512-bit permute ({@link Lut3Kernel}); AVX-512 only. */
     LUT3_512("lut3-512"),
+    /** 2-bit codes as nibble indices into per-token byte tables of pair sums, 16 rows per 128-bit shuffle ({@link TableKernel}). */
+    TABLE_128("table-128"),
     /** 2-bit codes unpacked and multiplied with int16 activations at the preferred width ({@link UnpackKernel}). */
     UNPACK("unpack"),
     /** The same codes decoded to f32 weights for the float GEMM and GEMV; exact activations ({@link FloatDecodeKernel}). */
@@ -20,7 +22,7 @@ public enum KernelKind {
 
     /** The name with the vector width this JVM runs it at, e.g. "unpack-256". */
     public String label() {
-        return this == LUT3_512 ? stem : stem + "-" + ShortVector.SPECIES_PREFERRED.vectorBitSize();
+        return this == LUT3_512 || this == TABLE_128 ? stem : stem + "-" + ShortVector.SPECIES_PREFERRED.vectorBitSize();
     }
 
     /** What {@code --kernel} accepts: the stem, or the label of this JVM. */
@@ -42,7 +44,8 @@ public enum KernelKind {
      * fall into the Vector API's Java fallback on some CPU; the probe ({@link KernelSelector}) finds those.
      */
     public boolean fitsThisJvm() {
-        return this != LUT3_512 || ShortVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
+        int bits = ShortVector.SPECIES_PREFERRED.vectorBitSize();
+        return this == LUT3_512 ? bits >= 512 : this != TABLE_128 || bits >= 128;
     }
 
     /** Group sizes the kernel's integer sums cannot overflow for. */
@@ -62,6 +65,7 @@ public enum KernelKind {
         short[] alpha = TernaryPacking.toF16(m.alpha()), mu = withMu ? TernaryPacking.toF16(m.mu()) : null;
         return switch (this) {
             case LUT3_512 -> new Lut3Kernel(out, in, gs, TernaryPacking.packLut3(m.codes(), out, in, gs), alpha, mu);
+            case TABLE_128 -> new TableKernel(out, in, gs, m.codes(), alpha, mu);
             case UNPACK -> new UnpackKernel(UnpackLayout.pack(out, in, gs, m.codes(), alpha, mu), m.perm());
             case FLOAT -> new FloatDecodeKernel(UnpackLayout.pack(out, in, gs, m.codes(), alpha, mu), m.perm());
         };

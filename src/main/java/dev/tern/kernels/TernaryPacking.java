@@ -197,6 +197,70 @@ public final class TernaryPacking {
         return codes;
     }
 
+    /**
+     * Words of 4 columns per chunk ({@link #unpackChunks}) in the TABLE layout, padded to whole blocks of
+     * {@link TableKernel#BLOCK} words: the first word of each chunk, then the total.
+     */
+    public static int[] tableWords(Chunks ch) {
+        int n = ch.start().length, b = TableKernel.BLOCK;
+        int[] w = new int[n + 1];
+        for (int c = 0; c < n; c++) w[c + 1] = w[c] + ((ch.len()[c] + 3) / 4 + b - 1) / b * b;
+        return w;
+    }
+
+    /**
+     * Byte lane of row j (0..15) of a 16-row tile in the TABLE layout: the rows whose sums a byte lookup leaves in
+     * the even bytes are j with unpackLane(j, 8) &lt; 8, the others go to the odd bytes, so that after the even and odd
+     * bytes are summed as two vectors of 8 shorts their int views widen like the UNPACK layout's ({@link #unpackLane}).
+     */
+    static int tableByte(int j) {
+        int s = unpackLane(j, 8);
+        return s < 8 ? 2 * s : 2 * (s - 8) + 1;
+    }
+
+    /**
+     * TABLE layout: per tile of 16 rows and word w (4 columns of a chunk), 16 bytes, one per row ({@link #tableByte});
+     * bits 2k..2k+1 hold q = t + 1 of column 4·(w − chunk's first word) + k, so each nibble is one column pair's
+     * 4-bit table index. Padding holds q = 1 (t = 0).
+     */
+    public static byte[] packTable(byte[] codes, int rows, int cols, int groupSize) {
+        Chunks ch = unpackChunks(cols, groupSize);
+        int[] cw = tableWords(ch);
+        int tiles = (rows + 15) / 16, words = cw[cw.length - 1], nc = ch.start().length;
+        byte[] out = new byte[tiles * words * 16];
+        java.util.Arrays.fill(out, (byte) 0x55);
+        dev.tern.util.Parallel.forRange(tiles, 1, (t0, t1) -> {
+            for (int r = t0 * 16; r < Math.min(rows, t1 * 16); r++) {
+                int base = (r / 16) * words * 16 + tableByte(r % 16), ro = r * cols;
+                for (int c = 0; c < nc; c++) {
+                    for (int j = 0; j < ch.len()[c]; j++) {
+                        int q = codes[ro + ch.start()[c] + j] + 1;
+                        if (q < 0 || q > 2) throw new IllegalArgumentException("code " + (q - 1) + " not ternary");
+                        int o = base + (cw[c] + j / 4) * 16, sh = 2 * (j % 4);
+                        out[o] = (byte) (out[o] & ~(3 << sh) | q << sh);
+                    }
+                }
+            }
+        });
+        return out;
+    }
+
+    public static byte[] unpackTable(byte[] packed, int rows, int cols, int groupSize) {
+        Chunks ch = unpackChunks(cols, groupSize);
+        int[] cw = tableWords(ch);
+        int words = cw[cw.length - 1];
+        byte[] codes = new byte[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            int base = (r / 16) * words * 16 + tableByte(r % 16);
+            for (int c = 0; c < ch.start().length; c++) {
+                for (int j = 0; j < ch.len()[c]; j++) {
+                    codes[r * cols + ch.start()[c] + j] = (byte) (((packed[base + (cw[c] + j / 4) * 16] >>> 2 * (j % 4)) & 3) - 1);
+                }
+            }
+        }
+        return codes;
+    }
+
     /** [row][group] → [tile][group][lane] with the lanes of {@link #unpackLane}; padding rows get 0. */
     public static short[] tileOrder(short[] p, int rows, int groups, int tile, int lanes) {
         int tiles = (rows + tile - 1) / tile;

@@ -31,14 +31,12 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class UnpackKernel implements TernaryKernel {
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> SI = IntVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Float> SF = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length(), HALF = L / 2;
     private static final int TILE = UnpackLayout.TILE, SUB = TILE / L;
     /** Token count from which the layer runs through the f32 GEMM. */
     static final int PREFILL_TOKENS = 4;
     private static final int FIELDS = 0x00030003;
-    private static final float ROUNDER = 12582912f;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
     /** Single-token calls so far: tells a thread whether its scratch already holds this call's activations. */
     private static final java.util.concurrent.atomic.AtomicLong CALLS = new java.util.concurrent.atomic.AtomicLong();
@@ -167,31 +165,14 @@ final class UnpackKernel implements TernaryKernel {
         java.util.Arrays.fill(xq, qo, qo + 8 * words, 0);
         java.util.Arrays.fill(s.xs, qo, qo + 8 * words, (short) 0);
         for (int c = 0; c < chunks; c++) {
-            int lo = xo + chunkStart[c], n = chunkLen[c], j = 0;
-            FloatVector m = FloatVector.zero(SF);
-            for (; j + SF.length() <= n; j += SF.length()) m = m.max(FloatVector.fromArray(SF, xp, lo + j).abs());
-            float amax = m.reduceLanes(VectorOperators.MAX); // MAX is exact and order-free
-            for (; j < n; j++) amax = Math.max(amax, Math.abs(xp[lo + j]));
-            // below 1e-30 the chunk counts as zero (255/amax would overflow for the tiniest magnitudes)
-            float inv = amax > 1e-30f ? 255f / amax : 0f;
-            int p = qo + 8 * chunkWord[c], sum = 0;
-            IntVector sv = IntVector.zero(SI);
-            for (j = 0; j + SF.length() <= n; j += SF.length()) {
-                // |v| ≤ 255: adding and removing 1.5·2^23 rounds to the nearest integer, ties to even (= Math.rint)
-                FloatVector v = FloatVector.fromArray(SF, xp, lo + j).mul(inv).add(ROUNDER).sub(ROUNDER);
-                IntVector q = (IntVector) v.convert(VectorOperators.F2I, 0);
-                q.intoArray(xq, p + j);
-                sv = sv.add(q);
-            }
-            sum = sv.reduceLanes(VectorOperators.ADD); // exact integers: order-free
-            for (; j < n; j++) {
-                int q = (int) Math.rint(xp[lo + j] * inv);
-                xq[p + j] = q;
-                sum += q;
-            }
+            int n = chunkLen[c], p = qo + 8 * chunkWord[c], sum = 0;
+            float amax = ChunkQuantizer.quantize(xp, xo + chunkStart[c], n, xq, p);
             // the multiplies broadcast from a short[]: C2 then loads and broadcasts in one instruction
             short[] xs = s.xs;
-            for (j = 0; j < n; j++) xs[p + j] = (short) xq[p + j];
+            for (int j = 0; j < n; j++) {
+                xs[p + j] = (short) xq[p + j];
+                sum += xq[p + j];
+            }
             s.dq[co + c] = amax / 255f;
             s.sq[co + c] = sum;
         }

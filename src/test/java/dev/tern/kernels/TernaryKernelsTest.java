@@ -59,6 +59,7 @@ class TernaryKernelsTest {
                 short[] p = TernaryPacking.packUnpack(c, s[0], s[1], s[2], tl[0], tl[1]);
                 assertArrayEquals(c, TernaryPacking.unpackUnpack(p, s[0], s[1], s[2], tl[0], tl[1]));
             }
+            assertArrayEquals(c, TernaryPacking.unpackTable(TernaryPacking.packTable(c, s[0], s[1], s[2]), s[0], s[1], s[2]));
             if (s[2] <= 128) {
                 short[] p = TernaryPacking.packLut3(c, s[0], s[1], s[2]);
                 assertEquals(TernaryPacking.lut3Tiles(s[0]) * 32 * TernaryPacking.lut3Words(s[1], s[2]), p.length);
@@ -92,6 +93,15 @@ class TernaryKernelsTest {
         assertEquals(1, TernaryPacking.unpackLane(8, 16));
         assertEquals(15, TernaryPacking.unpackLane(15, 16));
         assertEquals(16 + 1, TernaryPacking.unpackLane(16 + 8, 16));
+        // TABLE: a permutation of a tile's 16 byte lanes; rows 0..3 sum in even bytes 0, 4, 8, 12 (the low halves of the
+        // even bytes' int view), rows 8..11 in odd bytes 1, 5, 9, 13
+        boolean[] seen = new boolean[16];
+        for (int j = 0; j < 16; j++) {
+            assertFalse(seen[TernaryPacking.tableByte(j)]);
+            seen[TernaryPacking.tableByte(j)] = true;
+        }
+        assertArrayEquals(new int[] {0, 4, 8, 12, 2, 6, 10, 14, 1, 5, 9, 13, 3, 7, 11, 15},
+                java.util.stream.IntStream.range(0, 16).map(TernaryPacking::tableByte).toArray());
     }
 
     @Test
@@ -108,7 +118,7 @@ class TernaryKernelsTest {
     @Test
     void integerKernelsMatchIntegerReference() {
         Random r = new Random(16);
-        for (KernelKind kind : new KernelKind[] {KernelKind.UNPACK, KernelKind.LUT3_512}) {
+        for (KernelKind kind : new KernelKind[] {KernelKind.UNPACK, KernelKind.TABLE_128, KernelKind.LUT3_512}) {
             // 600 rows = 19 tiles; 1024 x 8192 spans several parallel chunks, so each thread quantizes on its own
             int[][] shapes = slow(kind) ? new int[][] {{70, 1000, 128}, {40, 259, 64}, {9, 103, 7}, {40, 100, 3}}
                     : new int[][] {{70, 1000, 128}, {33, 2048, 128}, {40, 259, 64}, {9, 103, 7}, {600, 400, 128},
@@ -117,7 +127,7 @@ class TernaryKernelsTest {
                 if (!kind.supports(s[2])) continue;
                 TernaryMatrix m = ternary(r, s[0], s[1], s[2], true);
                 TernaryLinear op = new TernaryLinear(m, kind);
-                int[] tokens = kind == KernelKind.UNPACK ? new int[] {1, 2, 3} : s[1] > 4096 || slow(kind) ? new int[] {1, 2} : new int[] {1, 5, 70};
+                int[] tokens = kind == KernelKind.UNPACK ? new int[] {1, 2, 3} : kind == KernelKind.TABLE_128 ? new int[] {1, 3, 9} : s[1] > 4096 || slow(kind) ? new int[] {1, 2} : new int[] {1, 5, 70};
                 for (int t : tokens) {
                     float[] x = gaussian(r, t * s[1], 1f), y = new float[t * s[0]];
                     op.apply(x, y, t);
@@ -154,20 +164,25 @@ class TernaryKernelsTest {
     }
 
     /**
-     * UNPACK and LUT3 do the same integer arithmetic and flush in the same order, so for one token they agree bit
-     * for bit: the kernel the probe picks does not change what a model decodes.
+     * UNPACK, TABLE and LUT3 do the same integer arithmetic and flush in the same order, so for decode token counts
+     * they agree bit for bit: the kernel the probe picks does not change what a model decodes.
      */
     @Test
-    void unpackAndLut3AgreeBitForBit() {
+    void integerKernelsAgreeBitForBit() {
         Random r = new Random(17);
-        for (int[] s : new int[][] {{70, 1000, 128}, {33, 2048, 128}, {40, 259, 64}, {9, 103, 7}, {65, 300, 128}}) {
+        for (int[] s : new int[][] {{70, 1000, 128}, {33, 2048, 128}, {40, 259, 64}, {9, 103, 7}, {65, 300, 128}, {17, 130, 128},
+            {3, 700, 256}, {600, 400, 128}}) {
             TernaryMatrix m = ternary(r, s[0], s[1], s[2], true);
-            TernaryLinear a = new TernaryLinear(m, KernelKind.UNPACK), b = new TernaryLinear(m, KernelKind.LUT3_512);
-            for (int t : new int[] {1, 2}) {
-                float[] x = gaussian(r, t * s[1], 1f), ya = new float[t * s[0]], yb = new float[t * s[0]];
-                a.apply(x, ya, t);
-                b.apply(x, yb, t);
-                assertArrayEquals(yb, ya, s[0] + "x" + s[1] + "/" + s[2] + " t=" + t);
+            TernaryLinear a = new TernaryLinear(m, KernelKind.UNPACK);
+            for (KernelKind k : new KernelKind[] {KernelKind.TABLE_128, KernelKind.LUT3_512}) {
+                if (!k.supports(s[2]) || slow(k) && s[0] * s[1] > 40_000) continue;
+                TernaryLinear b = new TernaryLinear(m, k);
+                for (int t = 1; t < UnpackKernel.PREFILL_TOKENS; t++) {
+                    float[] x = gaussian(r, t * s[1], 1f), ya = new float[t * s[0]], yb = new float[t * s[0]];
+                    a.apply(x, ya, t);
+                    b.apply(x, yb, t);
+                    assertArrayEquals(ya, yb, k + " " + s[0] + "x" + s[1] + "/" + s[2] + " t=" + t);
+                }
             }
         }
     }
@@ -353,7 +368,8 @@ class TernaryKernelsTest {
         TernaryLinear lut = new TernaryLinear(m, KernelKind.LUT3_512);
         assertEquals((230 * 16 + 16 * 32) / (double) in + 32.0 / out, 8.0 * lut.weightBytes() / ((double) out * in), 1e-9);
         // UNPACK and FLOAT share one layout: 2-bit codes + f16 α, μ per 128 + i32 permutation
-        for (KernelKind k : new KernelKind[] {KernelKind.UNPACK, KernelKind.FLOAT}) {
+        // TABLE: the same bits, as bytes of four columns
+        for (KernelKind k : new KernelKind[] {KernelKind.UNPACK, KernelKind.FLOAT, KernelKind.TABLE_128}) {
             TernaryLinear op = new TernaryLinear(m, k);
             assertEquals(2 + 32.0 / 128 + 32.0 / out, 8.0 * op.weightBytes() / ((double) out * in), 1e-9, k.label());
         }

@@ -1,0 +1,255 @@
+package dev.tern.kernels;
+
+import dev.tern.util.Parallel;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Ternary kernel built on one 128-bit byte shuffle (pshufb on x86, tbl on ARM): per token and pair of columns, a
+ * 16-entry byte table holds t_a·x_a + t_b·x_b for every pair of codes, and the pair's two 2-bit codes of 16 rows,
+ * one nibble per row, index it, so one shuffle does 32 multiply-adds. 128-bit byte shuffles are single instructions
+ * on every SSSE3, AVX2, AVX-512 and NEON CPU; wider ones are not (AVX2 has no byte permute across its 128-bit halves).
+ *
+ * <p>Activations are rounded to ±255 per chunk exactly as {@link UnpackKernel} rounds them ({@link ChunkQuantizer}),
+ * and split x = 8·h + l with h in ±31 and l in ±7: a byte table of pair sums of h lies in ±62 and one of l in ±14.
+ * Each chunk's integer Σ t·x = 8·Σ(h part) + Σ(l part) is therefore exact, the same integer unpack computes, and it
+ * is flushed into f32 with the same arithmetic in the same order: the two kernels give bit-identical outputs.
+ *
+ * <p>The tables hold their entries plus a bias (63, 14) so that they are unsigned bytes, and the two h lookups of a
+ * word add as bytes (at most 252). Bytes are then summed as shorts without widening: the 16-bit sum of a vector seen
+ * as shorts is (even byte) + 256·(odd byte) modulo 2^16, and a second sum of its odd bytes alone gives the odd
+ * bytes' sum, from which the even bytes' follows. The small l-table bytes are first summed as bytes over a block of
+ * 8 lookups (at most 224).
+ *
+ * <p>Layout: {@link TernaryPacking#packTable}. Every output is produced by one thread in a fixed order.
+ */
+final class TableKernel implements TernaryKernel {
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_128;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_128;
+    /** Rows per tile: one byte lane each. */
+    static final int TILE = 16;
+    /**
+     * Words (two lookups each) whose l-table bytes are summed as bytes before widening (8 · 28 ≤ 255); chunks are
+     * padded to whole blocks.
+     */
+    static final int BLOCK = 4;
+    /** Table biases: h-table entries in ±62, l-table entries in ±14. */
+    private static final int H_BIAS = 63, L_BIAS = 14;
+    /** Table lanes i = qa + 4·qb: masks of the lanes where qa (qb) is 2 (t = +1) and where it is 0 (t = −1). */
+    private static final ByteVector PA, NA, PB, NB;
+
+    static {
+        byte[] pa = new byte[16], na = new byte[16], pb = new byte[16], nb = new byte[16];
+        for (int i = 0; i < 16; i++) {
+            pa[i] = (byte) ((i & 3) == 2 ? -1 : 0);
+            na[i] = (byte) ((i & 3) == 0 ? -1 : 0);
+            pb[i] = (byte) ((i >> 2) == 2 ? -1 : 0);
+            nb[i] = (byte) ((i >> 2) == 0 ? -1 : 0);
+        }
+        PA = ByteVector.fromArray(B, pa, 0);
+        NA = ByteVector.fromArray(B, na, 0);
+        PB = ByteVector.fromArray(B, pb, 0);
+        NB = ByteVector.fromArray(B, nb, 0);
+    }
+
+    /** One chunk's rounded activations, padded to whole words; per thread, since tokens are tabled in parallel. */
+    private static final ThreadLocal<int[]> XQ = ThreadLocal.withInitial(() -> new int[128]);
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /** Single-token calls so far: tells a thread whether its scratch already holds this call's tables. */
+    private static final java.util.concurrent.atomic.AtomicLong CALLS = new java.util.concurrent.atomic.AtomicLong();
+
+    private final int out, in, groups, tiles, words, chunks;
+    private final int[] chunkStart, chunkLen, chunkGroup, chunkWord;
+    private final byte[] codes;
+    private final short[] alpha, mu;
+
+    /** codes: rows × cols in stored column order; alpha, mu: f16 [row][group] (mu may be null). */
+    TableKernel(int out, int in, int groupSize, byte[] codes, short[] alpha, short[] mu) {
+        this.out = out;
+        this.in = in;
+        this.groups = TernaryPacking.groups(in, groupSize);
+        this.tiles = (out + TILE - 1) / TILE;
+        TernaryPacking.Chunks ch = TernaryPacking.unpackChunks(in, groupSize);
+        int[] cw = TernaryPacking.tableWords(ch);
+        this.chunkStart = ch.start();
+        this.chunkLen = ch.len();
+        this.chunkGroup = ch.group();
+        this.chunkWord = cw;
+        this.chunks = chunkStart.length;
+        this.words = cw[chunks];
+        this.codes = TernaryPacking.packTable(codes, out, in, groupSize);
+        this.alpha = TernaryPacking.tileOrder(alpha, out, groups, TILE, 8);
+        this.mu = mu == null ? null : TernaryPacking.tileOrder(mu, out, groups, TILE, 8);
+    }
+
+    @Override
+    public String name() {
+        return "table-128";
+    }
+
+    @Override
+    public long residentBytes() {
+        return codes.length + 2L * alpha.length + (mu == null ? 0 : 2L * mu.length);
+    }
+
+    @Override
+    public void apply(float[] xp, float[] gs, float[] y, int tokens) {
+        int minTiles = (int) Math.max(1, (128L << 10) / ((long) TILE * in * tokens));
+        if (tokens == 1) {
+            // each thread builds the token's tables itself: cheaper than pulling the caller's copy across cores
+            long id = CALLS.incrementAndGet();
+            Parallel.forRange(tiles, minTiles, (a, b) -> {
+                Scratch s = SCRATCH.get();
+                if (s.built != id) {
+                    s.ensure(1, words, chunks);
+                    tables(xp, 0, s, 0);
+                    s.built = id;
+                }
+                for (int tile = a; tile < b; tile++) tileRows(tile, s, 0, gs, y, s);
+            });
+            return;
+        }
+        Scratch s = SCRATCH.get();
+        s.ensure(tokens, words, chunks);
+        s.built = 0;
+        Parallel.forParts(tokens, Math.min(tokens, Parallel.threads()), (t0, t1) -> {
+            for (int t = t0; t < t1; t++) tables(xp, t, s, t);
+        });
+        Parallel.forRange(tiles, minTiles, (a, b) -> {
+            Scratch mine = SCRATCH.get();
+            for (int tile = a; tile < b; tile++) {
+                for (int t = 0; t < tokens; t++) tileRows(tile, s, t, gs, y, mine);
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- tables
+
+    /** Token t of xp → the h and l tables of every column pair in s (slot), and the chunks' scales d. */
+    private void tables(float[] xp, int t, Scratch s, int slot) {
+        int[] xq = XQ.get();
+        byte[] ht = s.ht, lt = s.lt;
+        int to = slot * words * 32;
+        for (int c = 0; c < chunks; c++) {
+            int n = chunkLen[c];
+            float amax = ChunkQuantizer.quantize(xp, t * in + chunkStart[c], n, xq, 0);
+            s.dq[slot * chunks + c] = amax / 255f;
+            int nw = chunkWord[c + 1] - chunkWord[c];
+            java.util.Arrays.fill(xq, n, 4 * nw, 0);
+            for (int p = 0; p < 2 * nw; p++) {
+                int xa = xq[2 * p], xb = xq[2 * p + 1];
+                int ha = Math.max(-31, Math.min(31, (xa + 4) >> 3)), hb = Math.max(-31, Math.min(31, (xb + 4) >> 3));
+                int o = to + (chunkWord[c] * 2 + p) * 16;
+                pairTable(ha, hb, H_BIAS).intoArray(ht, o);
+                pairTable(xa - 8 * ha, xb - 8 * hb, L_BIAS).intoArray(lt, o);
+            }
+        }
+    }
+
+    /** Lane qa + 4·qb: (qa − 1)·a + (qb − 1)·b + bias, modulo 256 (lanes with a code of 3 are never looked up). */
+    private static ByteVector pairTable(int a, int b, int bias) {
+        ByteVector va = ByteVector.broadcast(B, (byte) a), vb = ByteVector.broadcast(B, (byte) b);
+        return va.and(PA).sub(va.and(NA)).add(vb.and(PB)).sub(vb.and(NB)).add((byte) bias);
+    }
+
+    // ---------------------------------------------------------------- one tile, one token
+
+    private void tileRows(int tile, Scratch s, int t, float[] gs, float[] y, Scratch mine) {
+        float[] f = mine.f;
+        java.util.Arrays.fill(f, 0f);
+        int to = t * words * 32;
+        for (int c = 0; c < chunks; c++) {
+            int g = chunkGroup[c], po = (tile * groups + g) * TILE;
+            dot(tile, c, s.ht, s.lt, to, mine.acc);
+            float d = s.dq[t * chunks + c];
+            flush(mine.acc, po, d, f, 0);
+            flush(mine.acc, po + 8, d, f, 8);
+            if (mu != null && (c + 1 == chunks || chunkGroup[c + 1] != g)) addMu(po, gs[t * groups + g], f);
+        }
+        int r0 = tile * TILE;
+        System.arraycopy(f, 0, y, t * out + r0, Math.min(TILE, out - r0));
+    }
+
+    /**
+     * acc[0..16) = Σ t·x over chunk c for the 16 rows of one tile, in {@link TernaryPacking#tableByte} order of the
+     * even bytes' rows, then the odd bytes'.
+     */
+    private void dot(int tile, int c, byte[] ht, byte[] lt, int to, short[] acc) {
+        byte[] cd = codes;
+        int w0 = chunkWord[c], nw = chunkWord[c + 1] - w0, base = (tile * words + w0) * 16, tb = to + w0 * 32;
+        IntVector raw = IntVector.zero(I), odd = raw, lraw = raw, lodd = raw;
+        for (int b0 = 0; b0 < nw; b0 += BLOCK) {
+            ByteVector lacc = ByteVector.zero(B);
+            // a constant trip count (chunks are padded to whole blocks): C2 unrolls it
+            for (int k = 0; k < BLOCK; k++) {
+                int w = b0 + k, o = tb + 32 * w;
+                // selectFrom wraps each index to its low 4 bits (the lane count is 16), which is the mask a nibble needs
+                ByteVector i0 = ByteVector.fromArray(B, cd, base + 16 * w);
+                ByteVector i1 = i0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes();
+                // h-table bytes are at most 126 each, so two add as bytes
+                IntVector h = i0.selectFrom(ByteVector.fromArray(B, ht, o)).add(i1.selectFrom(ByteVector.fromArray(B, ht, o + 16))).reinterpretAsInts();
+                raw = raw.reinterpretAsShorts().add(h.reinterpretAsShorts()).reinterpretAsInts();
+                // odd bytes moved down into the low byte of each short: int shifts take an immediate, short shifts do not
+                odd = odd.reinterpretAsShorts().add(h.lanewise(VectorOperators.LSHR, 8).and(0x00ff00ff).reinterpretAsShorts()).reinterpretAsInts();
+                lacc = lacc.add(i0.selectFrom(ByteVector.fromArray(B, lt, o))).add(i1.selectFrom(ByteVector.fromArray(B, lt, o + 16)));
+            }
+            IntVector l = lacc.reinterpretAsInts();
+            lraw = lraw.reinterpretAsShorts().add(l.reinterpretAsShorts()).reinterpretAsInts();
+            lodd = lodd.reinterpretAsShorts().add(l.lanewise(VectorOperators.LSHR, 8).and(0x00ff00ff).reinterpretAsShorts()).reinterpretAsInts();
+        }
+        short hb = (short) (2 * nw * H_BIAS), lb = (short) (2 * nw * L_BIAS);
+        // even bytes' sums: raw − 256·odd (mod 2^16); every sum is exact in 16 bits (|Σ t·x| ≤ 128·255)
+        ShortVector o16 = odd.reinterpretAsShorts(), lo16 = lodd.reinterpretAsShorts();
+        ShortVector he = raw.reinterpretAsShorts().sub(o16.lanewise(VectorOperators.LSHL, 8)).sub(hb), ho = o16.sub(hb);
+        ShortVector le = lraw.reinterpretAsShorts().sub(lo16.lanewise(VectorOperators.LSHL, 8)).sub(lb), lo = lo16.sub(lb);
+        he.lanewise(VectorOperators.LSHL, 3).add(le).intoArray(acc, 0);
+        ho.lanewise(VectorOperators.LSHL, 3).add(lo).intoArray(acc, 8);
+    }
+
+    /**
+     * f[fo..fo+8) += α·d·sum for 8 rows whose int16 sums are the halves of a's int lanes (low halves: rows fo..fo+3),
+     * α f16 at alpha[po..po+8) in the same order: {@link UnpackKernel}'s flush at 128 bits.
+     */
+    private void flush(short[] acc, int po, float d, float[] f, int fo) {
+        IntVector a = ShortVector.fromArray(S, acc, fo).reinterpretAsInts();
+        IntVector h = ShortVector.fromArray(S, alpha, po).reinterpretAsInts();
+        FloatVector lo = (FloatVector) a.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
+        FloatVector hi = (FloatVector) a.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
+        var sf = lo.species();
+        lo.fma(UnpackKernel.f16Low(h).mul(d), FloatVector.fromArray(sf, f, fo)).intoArray(f, fo);
+        hi.fma(UnpackKernel.f16High(h).mul(d), FloatVector.fromArray(sf, f, fo + 4)).intoArray(f, fo + 4);
+    }
+
+    /** f += μ·gsum for one tile and group. */
+    private void addMu(int po, float gsum, float[] f) {
+        for (int sv = 0; sv < 2; sv++) {
+            IntVector h = ShortVector.fromArray(S, mu, po + 8 * sv).reinterpretAsInts();
+            FloatVector g = FloatVector.broadcast(FloatVector.SPECIES_128, gsum);
+            int f0 = 8 * sv;
+            UnpackKernel.f16Low(h).fma(g, FloatVector.fromArray(FloatVector.SPECIES_128, f, f0)).intoArray(f, f0);
+            UnpackKernel.f16High(h).fma(g, FloatVector.fromArray(FloatVector.SPECIES_128, f, f0 + 4)).intoArray(f, f0 + 4);
+        }
+    }
+
+    /** Per-thread buffers (tables, scales, accumulators), grown on demand. */
+    private static final class Scratch {
+        byte[] ht = new byte[0], lt = new byte[0];
+        float[] dq = new float[0], f = new float[TILE];
+        short[] acc = new short[TILE];
+        /** The single-token call whose tables this scratch holds (0: none). */
+        long built;
+
+        void ensure(int tokens, int words, int chunks) {
+            if (ht.length < tokens * words * 32) {
+                ht = new byte[tokens * words * 32];
+                lt = new byte[tokens * words * 32];
+            }
+            if (dq.length < tokens * chunks) dq = new float[tokens * chunks];
+        }
+    }
+}
