@@ -21,8 +21,8 @@ public interface LinearOp {
 
     /**
      * ys[i] = ops[i](x) for layers that read the same input (q, k, v; gate, up). For one token through ternary
-     * layers of the unpack kernel, all of them run in one parallel pass (one synchronisation instead of one per
-     * layer); otherwise one after the other.
+     * layers of a tiled kernel (unpack, table), all of them run in one parallel pass (one synchronisation instead of
+     * one per layer); otherwise one after the other.
      */
     static void applyAll(LinearOp[] ops, float[] x, float[][] ys, int tokens) {
         if (tokens == 1 && TernaryLinear.applyFused(ops, x, ys)) return;

@@ -27,10 +27,11 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Layout: {@link TernaryPacking#packTable}. Every output is produced by one thread in a fixed order.
  */
-final class TableKernel implements TernaryKernel {
+final class TableKernel implements TiledDecode.Kernel {
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_128;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_128;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_128;
     /** Rows per tile: one byte lane each. */
     static final int TILE = 16;
     /**
@@ -60,8 +61,6 @@ final class TableKernel implements TernaryKernel {
     /** One chunk's rounded activations, padded to whole words; per thread, since tokens are tabled in parallel. */
     private static final ThreadLocal<int[]> XQ = ThreadLocal.withInitial(() -> new int[128]);
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
-    /** Single-token calls so far: tells a thread whether its scratch already holds this call's tables. */
-    private static final java.util.concurrent.atomic.AtomicLong CALLS = new java.util.concurrent.atomic.AtomicLong();
 
     private final int out, in, groups, tiles, words, chunks;
     private final int[] chunkStart, chunkLen, chunkGroup, chunkWord;
@@ -99,24 +98,13 @@ final class TableKernel implements TernaryKernel {
 
     @Override
     public void apply(float[] xp, float[] gs, float[] y, int tokens) {
-        int minTiles = (int) Math.max(1, (128L << 10) / ((long) TILE * in * tokens));
         if (tokens == 1) {
-            // each thread builds the token's tables itself: cheaper than pulling the caller's copy across cores
-            long id = CALLS.incrementAndGet();
-            Parallel.forRange(tiles, minTiles, (a, b) -> {
-                Scratch s = SCRATCH.get();
-                if (s.built != id) {
-                    s.ensure(1, words, chunks);
-                    tables(xp, 0, s, 0);
-                    s.built = id;
-                }
-                for (int tile = a; tile < b; tile++) tileRows(tile, s, 0, gs, y, s);
-            });
+            TiledDecode.run(new TiledDecode.Kernel[] {this}, new float[][] {xp}, new float[][] {gs}, new float[][] {y});
             return;
         }
+        int minTiles = (int) Math.max(1, (128L << 10) / ((long) TILE * in * tokens));
         Scratch s = SCRATCH.get();
         s.ensure(tokens, words, chunks);
-        s.built = 0;
         Parallel.forParts(tokens, Math.min(tokens, Parallel.threads()), (t0, t1) -> {
             for (int t = t0; t < t1; t++) tables(xp, t, s, t);
         });
@@ -126,6 +114,30 @@ final class TableKernel implements TernaryKernel {
                 for (int t = 0; t < tokens; t++) tileRows(tile, s, t, gs, y, mine);
             }
         });
+    }
+
+    @Override public int tiles() { return tiles; }
+    @Override public int rowsPerTile() { return TILE; }
+    @Override public int in() { return in; }
+    @Override public TiledDecode.Slot newSlot() { return new Scratch(); }
+    @Override public Class<? extends TiledDecode.Slot> slotClass() { return Scratch.class; }
+
+    @Override
+    public void prepare(float[] xp, TiledDecode.Slot slot) {
+        Scratch s = (Scratch) slot;
+        s.ensure(1, words, chunks);
+        tables(xp, 0, s, 0);
+    }
+
+    @Override
+    public void runTile(int tile, TiledDecode.Slot slot, float[] gs, float[] y) {
+        tileRows(tile, (Scratch) slot, 0, gs, y, (Scratch) slot);
+    }
+
+    /** q, k, v (gate, up) have the same columns and chunks, so one set of tables serves them all. */
+    @Override
+    public boolean sharesSlotWith(TiledDecode.Kernel other) {
+        return other instanceof TableKernel k && k.in == in && java.util.Arrays.equals(k.chunkLen, chunkLen);
     }
 
     // ---------------------------------------------------------------- tables
@@ -159,27 +171,65 @@ final class TableKernel implements TernaryKernel {
 
     // ---------------------------------------------------------------- one tile, one token
 
+    /**
+     * y rows of one tile for token t: first every chunk's int16 sums, then the f32 flush in its own method, so that
+     * the JIT inlines the flush's vector code there instead of giving up on it inside the large unrolled dot loop
+     * (it did: f16 conversions left as calls fell into the Vector API's Java fallback).
+     */
     private void tileRows(int tile, Scratch s, int t, float[] gs, float[] y, Scratch mine) {
-        float[] f = mine.f;
-        java.util.Arrays.fill(f, 0f);
+        short[] acc = mine.acc(chunks);
         int to = t * words * 32;
-        for (int c = 0; c < chunks; c++) {
-            int g = chunkGroup[c], po = (tile * groups + g) * TILE;
-            dot(tile, c, s.ht, s.lt, to, mine.acc);
-            float d = s.dq[t * chunks + c];
-            flush(mine.acc, po, d, f, 0);
-            flush(mine.acc, po + 8, d, f, 8);
-            if (mu != null && (c + 1 == chunks || chunkGroup[c + 1] != g)) addMu(po, gs[t * groups + g], f);
-        }
-        int r0 = tile * TILE;
-        System.arraycopy(f, 0, y, t * out + r0, Math.min(TILE, out - r0));
+        for (int c = 0; c < chunks; c++) dot(tile, c, s.ht, s.lt, to, acc, 16 * c);
+        finish(tile, 0, acc, s.dq, t, gs, y, mine.f);
+        finish(tile, 1, acc, s.dq, t, gs, y, mine.f);
     }
 
     /**
-     * acc[0..16) = Σ t·x over chunk c for the 16 rows of one tile, in {@link TernaryPacking#tableByte} order of the
+     * y rows h·8 .. h·8+7 of one tile = Σ over chunks α·d·sum, plus μ·gsum after each group's last chunk (unpack's
+     * order). Half a tile per call: with all 16 rows, the JIT's node budget ran out before the μ term's f16
+     * conversions were inlined.
+     */
+    private void finish(int tile, int h, short[] acc, float[] dq, int t, float[] gs, float[] y, float[] f) {
+        FloatVector f0 = FloatVector.zero(F), f1 = f0;
+        for (int c = 0; c < chunks; c++) {
+            int g = chunkGroup[c], po = (tile * groups + g) * TILE + 8 * h;
+            IntVector a = ShortVector.fromArray(S, acc, 16 * c + 8 * h).reinterpretAsInts();
+            IntVector ha = ShortVector.fromArray(S, alpha, po).reinterpretAsInts();
+            float d = dq[t * chunks + c];
+            f0 = low(a).fma(UnpackKernel.f16Low(ha).mul(d), f0);
+            f1 = high(a).fma(UnpackKernel.f16High(ha).mul(d), f1);
+            if (mu != null && (c + 1 == chunks || chunkGroup[c + 1] != g)) {
+                FloatVector gv = FloatVector.broadcast(F, gs[t * groups + g]);
+                IntVector hm = ShortVector.fromArray(S, mu, po).reinterpretAsInts();
+                f0 = UnpackKernel.f16Low(hm).fma(gv, f0);
+                f1 = UnpackKernel.f16High(hm).fma(gv, f1);
+            }
+        }
+        int r0 = tile * TILE + 8 * h, n = Math.min(8, out - r0), yo = t * out + r0;
+        if (n == 8) {
+            f0.intoArray(y, yo);
+            f1.intoArray(y, yo + 4);
+        } else if (n > 0) {
+            f0.intoArray(f, 0);
+            f1.intoArray(f, 4);
+            System.arraycopy(f, 0, y, yo, n);
+        }
+    }
+
+    /** The int16 sums in the low (high) halves of a's int lanes, as floats. */
+    private static FloatVector low(IntVector a) {
+        return (FloatVector) a.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
+    }
+
+    private static FloatVector high(IntVector a) {
+        return (FloatVector) a.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
+    }
+
+    /**
+     * acc[ao..ao+16) = Σ t·x over chunk c for the 16 rows of one tile, in {@link TernaryPacking#tableByte} order of the
      * even bytes' rows, then the odd bytes'.
      */
-    private void dot(int tile, int c, byte[] ht, byte[] lt, int to, short[] acc) {
+    private void dot(int tile, int c, byte[] ht, byte[] lt, int to, short[] acc, int ao) {
         byte[] cd = codes;
         int w0 = chunkWord[c], nw = chunkWord[c + 1] - w0, base = (tile * words + w0) * 16, tb = to + w0 * 32;
         IntVector raw = IntVector.zero(I), odd = raw, lraw = raw, lodd = raw;
@@ -207,42 +257,15 @@ final class TableKernel implements TernaryKernel {
         ShortVector o16 = odd.reinterpretAsShorts(), lo16 = lodd.reinterpretAsShorts();
         ShortVector he = raw.reinterpretAsShorts().sub(o16.lanewise(VectorOperators.LSHL, 8)).sub(hb), ho = o16.sub(hb);
         ShortVector le = lraw.reinterpretAsShorts().sub(lo16.lanewise(VectorOperators.LSHL, 8)).sub(lb), lo = lo16.sub(lb);
-        he.lanewise(VectorOperators.LSHL, 3).add(le).intoArray(acc, 0);
-        ho.lanewise(VectorOperators.LSHL, 3).add(lo).intoArray(acc, 8);
-    }
-
-    /**
-     * f[fo..fo+8) += α·d·sum for 8 rows whose int16 sums are the halves of a's int lanes (low halves: rows fo..fo+3),
-     * α f16 at alpha[po..po+8) in the same order: {@link UnpackKernel}'s flush at 128 bits.
-     */
-    private void flush(short[] acc, int po, float d, float[] f, int fo) {
-        IntVector a = ShortVector.fromArray(S, acc, fo).reinterpretAsInts();
-        IntVector h = ShortVector.fromArray(S, alpha, po).reinterpretAsInts();
-        FloatVector lo = (FloatVector) a.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
-        FloatVector hi = (FloatVector) a.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
-        var sf = lo.species();
-        lo.fma(UnpackKernel.f16Low(h).mul(d), FloatVector.fromArray(sf, f, fo)).intoArray(f, fo);
-        hi.fma(UnpackKernel.f16High(h).mul(d), FloatVector.fromArray(sf, f, fo + 4)).intoArray(f, fo + 4);
-    }
-
-    /** f += μ·gsum for one tile and group. */
-    private void addMu(int po, float gsum, float[] f) {
-        for (int sv = 0; sv < 2; sv++) {
-            IntVector h = ShortVector.fromArray(S, mu, po + 8 * sv).reinterpretAsInts();
-            FloatVector g = FloatVector.broadcast(FloatVector.SPECIES_128, gsum);
-            int f0 = 8 * sv;
-            UnpackKernel.f16Low(h).fma(g, FloatVector.fromArray(FloatVector.SPECIES_128, f, f0)).intoArray(f, f0);
-            UnpackKernel.f16High(h).fma(g, FloatVector.fromArray(FloatVector.SPECIES_128, f, f0 + 4)).intoArray(f, f0 + 4);
-        }
+        he.lanewise(VectorOperators.LSHL, 3).add(le).intoArray(acc, ao);
+        ho.lanewise(VectorOperators.LSHL, 3).add(lo).intoArray(acc, ao + 8);
     }
 
     /** Per-thread buffers (tables, scales, accumulators), grown on demand. */
-    private static final class Scratch {
+    private static final class Scratch extends TiledDecode.Slot {
         byte[] ht = new byte[0], lt = new byte[0];
         float[] dq = new float[0], f = new float[TILE];
-        short[] acc = new short[TILE];
-        /** The single-token call whose tables this scratch holds (0: none). */
-        long built;
+        private short[] acc = new short[0];
 
         void ensure(int tokens, int words, int chunks) {
             if (ht.length < tokens * words * 32) {
@@ -250,6 +273,12 @@ final class TableKernel implements TernaryKernel {
                 lt = new byte[tokens * words * 32];
             }
             if (dq.length < tokens * chunks) dq = new float[tokens * chunks];
+        }
+
+        /** Room for the int16 sums of one tile's chunks. */
+        short[] acc(int chunks) {
+            if (acc.length < 16 * chunks) acc = new short[16 * chunks];
+            return acc;
         }
     }
 }

@@ -63,14 +63,15 @@ public final class TernaryLinear implements LinearOp {
     }
 
     /**
-     * One token through layers that share their input, in one parallel pass where all of them run the unpack
-     * kernel; otherwise one after the other.
+     * One token through layers that share their input, in one parallel pass where all of them run a tiled kernel of
+     * the same kind ({@link TiledDecode}); otherwise one after the other.
      */
     static boolean applyFused(LinearOp[] ops, float[] x, float[][] ys) {
-        UnpackKernel[] ks = new UnpackKernel[ops.length];
+        TiledDecode.Kernel[] ks = new TiledDecode.Kernel[ops.length];
         for (int i = 0; i < ops.length; i++) {
-            if (!(ops[i] instanceof TernaryLinear t) || !(t.kernel instanceof UnpackKernel u) || t.in != ((TernaryLinear) ops[0]).in) return false;
-            ks[i] = u;
+            if (!(ops[i] instanceof TernaryLinear t) || !(t.kernel instanceof TiledDecode.Kernel k) || t.in != ((TernaryLinear) ops[0]).in
+                    || k.getClass() != ((TernaryLinear) ops[0]).kernel.getClass()) return false;
+            ks[i] = k;
         }
         float[][] xp = new float[ops.length][], gs = new float[ops.length][];
         for (int i = 0; i < ops.length; i++) {
@@ -78,7 +79,7 @@ public final class TernaryLinear implements LinearOp {
             xp[i] = i > 0 && java.util.Arrays.equals(t.perm, ((TernaryLinear) ops[i - 1]).perm) ? xp[i - 1] : permute(x, 1, t.in, t.perm);
             gs[i] = t.hasMu ? groupSums(xp[i], 1, t.in, t.groupSize) : null;
         }
-        UnpackKernel.applyFused(ks, xp, gs, ys);
+        TiledDecode.run(ks, xp, gs, ys);
         return true;
     }
 

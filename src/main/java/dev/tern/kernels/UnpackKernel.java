@@ -29,7 +29,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Every output is produced by one thread in a fixed order, so results are bit-reproducible across runs and
  * thread counts.
  */
-final class UnpackKernel implements TernaryKernel {
+final class UnpackKernel implements TiledDecode.Kernel {
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Float> SF = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length(), HALF = L / 2;
@@ -38,8 +38,6 @@ final class UnpackKernel implements TernaryKernel {
     static final int PREFILL_TOKENS = 4;
     private static final int FIELDS = 0x00030003;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
-    /** Single-token calls so far: tells a thread whether its scratch already holds this call's activations. */
-    private static final java.util.concurrent.atomic.AtomicLong CALLS = new java.util.concurrent.atomic.AtomicLong();
 
     private final int out, in, groups, tiles, words, chunks;
     /** Per chunk: first column, column count, group, first word. */
@@ -91,24 +89,13 @@ final class UnpackKernel implements TernaryKernel {
             prefill.apply(xp, gs, y, tokens);
             return;
         }
-        int minTiles = (int) Math.max(1, (256L << 10) / ((long) TILE * in * tokens));
         if (tokens == 1) {
-            // each thread quantizes the token itself: cheaper than pulling the caller's copy across cores
-            long id = CALLS.incrementAndGet();
-            Parallel.forRange(tiles, minTiles, (a, b) -> {
-                Scratch s = SCRATCH.get();
-                if (s.built != id) {
-                    s.ensure(1, 8 * words, chunks);
-                    quantize(xp, 0, s, 0);
-                    s.built = id;
-                }
-                for (int tile = a; tile < b; tile++) tileRows(tile, s, 0, gs, y, s);
-            });
+            TiledDecode.run(new TiledDecode.Kernel[] {this}, new float[][] {xp}, new float[][] {gs}, new float[][] {y});
             return;
         }
+        int minTiles = (int) Math.max(1, (256L << 10) / ((long) TILE * in * tokens));
         Scratch s = SCRATCH.get();
         s.ensure(tokens, 8 * words, chunks);
-        s.built = 0;
         for (int t = 0; t < tokens; t++) quantize(xp, t, s, t);
         Parallel.forRange(tiles, minTiles, (a, b) -> {
             Scratch mine = SCRATCH.get();
@@ -118,40 +105,28 @@ final class UnpackKernel implements TernaryKernel {
         });
     }
 
-    /**
-     * One token through several layers that read the same input (q, k, v; gate, up) in one parallel pass over all
-     * their tiles: one synchronisation instead of one per layer, and the small layers' tiles fill the gaps of the
-     * large ones. xp[i], gs[i]: layer i's permuted input and group sums; y[i] its output.
-     */
-    static void applyFused(UnpackKernel[] ks, float[][] xp, float[][] gs, float[][] y) {
-        int n = ks.length;
-        int[] first = new int[n + 1];
-        for (int i = 0; i < n; i++) first[i + 1] = first[i] + ks[i].tiles;
-        int minTiles = (int) Math.max(1, (256L << 10) / ((long) TILE * ks[0].in));
-        long id = CALLS.incrementAndGet();
-        Parallel.forRange(first[n], minTiles, (a, b) -> {
-            Scratch[] slots = FUSED.get();
-            if (slots.length < n) {
-                slots = java.util.Arrays.copyOf(slots, n);
-                for (int i = 0; i < n; i++) if (slots[i] == null) slots[i] = new Scratch();
-                FUSED.set(slots);
-            }
-            int i = 0;
-            for (int g = a; g < b; g++) {
-                while (g >= first[i + 1]) i++;
-                UnpackKernel k = ks[i];
-                Scratch s = slots[i];
-                if (s.built != id) {
-                    s.ensure(1, 8 * k.words, k.chunks);
-                    k.quantize(xp[i], 0, s, 0);
-                    s.built = id;
-                }
-                k.tileRows(g - first[i], s, 0, gs[i], y[i], slots[0]);
-            }
-        });
+    @Override public int tiles() { return tiles; }
+    @Override public int rowsPerTile() { return TILE; }
+    @Override public int in() { return in; }
+    @Override public TiledDecode.Slot newSlot() { return new Scratch(); }
+    @Override public Class<? extends TiledDecode.Slot> slotClass() { return Scratch.class; }
+
+    @Override
+    public void prepare(float[] xp, TiledDecode.Slot slot) {
+        Scratch s = (Scratch) slot;
+        s.ensure(1, 8 * words, chunks);
+        quantize(xp, 0, s, 0);
     }
 
-    private static final ThreadLocal<Scratch[]> FUSED = ThreadLocal.withInitial(() -> new Scratch[0]);
+    @Override
+    public void runTile(int tile, TiledDecode.Slot slot, float[] gs, float[] y) {
+        tileRows(tile, (Scratch) slot, 0, gs, y, (Scratch) slot);
+    }
+
+    @Override
+    public boolean sharesSlotWith(TiledDecode.Kernel other) {
+        return other instanceof UnpackKernel u && u.in == in && java.util.Arrays.equals(u.chunkLen, chunkLen);
+    }
 
     // ---------------------------------------------------------------- activations
 
@@ -277,13 +252,11 @@ final class UnpackKernel implements TernaryKernel {
     }
 
     /** Per-thread buffers (quantized activations, scales, accumulators), grown on demand. */
-    private static final class Scratch {
+    private static final class Scratch extends TiledDecode.Slot {
         int[] xq = new int[0];
         short[] xs = new short[0], acc = new short[TILE];
         float[] dq = new float[0], f = new float[TILE];
         int[] sq = new int[0];
-        /** The single-token call whose activations xq holds (0: none). */
-        long built;
 
         void ensure(int tokens, int paddedCols, int chunks) {
             if (xq.length < tokens * paddedCols) {

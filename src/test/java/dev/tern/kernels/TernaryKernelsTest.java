@@ -298,11 +298,13 @@ class TernaryKernelsTest {
     void fusedLayersMatchSeparateCalls() {
         Random r = new Random(19);
         TernaryMatrix a = ternary(r, 300, 700, 128, true), b = ternary(r, 70, 700, 128, true), c = ternary(r, 70, 700, 128, false);
-        for (KernelKind kind : new KernelKind[] {KernelKind.UNPACK, KernelKind.FLOAT}) {
-            LinearOp[] ops = {new TernaryLinear(a, kind), new TernaryLinear(b, kind), new TernaryLinear(c, kind)};
+        // d has a's permutation, so it reads the same gathered input (and the table kernel shares a's tables)
+        TernaryMatrix e = ternary(r, 45, 700, 128, false), d = new TernaryMatrix(45, 700, 128, e.codes(), e.alpha(), e.mu(), a.perm());
+        for (KernelKind kind : new KernelKind[] {KernelKind.UNPACK, KernelKind.TABLE_128, KernelKind.FLOAT}) {
+            LinearOp[] ops = {new TernaryLinear(a, kind), new TernaryLinear(d, kind), new TernaryLinear(b, kind), new TernaryLinear(c, kind)};
             for (int t : new int[] {1, 5}) {
                 float[] x = gaussian(r, t * 700, 1f);
-                float[][] fused = {new float[t * 300], new float[t * 70], new float[t * 70]};
+                float[][] fused = {new float[t * 300], new float[t * 45], new float[t * 70], new float[t * 70]};
                 LinearOp.applyAll(ops, x, fused, t);
                 for (int i = 0; i < ops.length; i++) {
                     float[] one = new float[fused[i].length];

@@ -1,0 +1,83 @@
+package dev.tern.kernels;
+
+import dev.tern.util.Parallel;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One-token calls of kernels whose work splits into independent row tiles ({@link UnpackKernel},
+ * {@link TableKernel}): the tiles of several layers that read the same input (q, k, v; gate, up) run in one parallel
+ * pass, one synchronisation instead of one per layer, and each thread prepares the token's activations itself
+ * (cheaper than pulling the caller's copy across cores), once per layer and call.
+ */
+final class TiledDecode {
+    /** A kernel whose single-token call is a sequence of independent tiles. */
+    interface Kernel extends TernaryKernel {
+        int tiles();
+
+        /** Rows per tile and input columns: threads take tiles in chunks of at least 256 Ki weights. */
+        int rowsPerTile();
+
+        int in();
+
+        /** Empty per-thread state for one layer of a pass, and its class. */
+        Slot newSlot();
+
+        Class<? extends Slot> slotClass();
+
+        /** Fills slot with the token's activations xp (stored column order), as the kernel needs them. */
+        void prepare(float[] xp, Slot slot);
+
+        /** Output rows of one tile for the prepared token. */
+        void runTile(int tile, Slot slot, float[] gs, float[] y);
+
+        /** Whether a slot this kernel prepared from some input also serves other for the same input. */
+        default boolean sharesSlotWith(Kernel other) {
+            return false;
+        }
+    }
+
+    /** Per-thread state of one layer in a pass; built names the call whose activations it holds (0: none). */
+    abstract static class Slot {
+        long built;
+    }
+
+    private static final AtomicLong CALLS = new AtomicLong();
+    private static final ThreadLocal<Slot[]> SLOTS = ThreadLocal.withInitial(() -> new Slot[0]);
+
+    private TiledDecode() {}
+
+    /** y[i] = layer i (xp[i], gs[i]) for one token; layers with the same xp array and compatible slots share one. */
+    static void run(Kernel[] ks, float[][] xp, float[][] gs, float[][] y) {
+        int n = ks.length;
+        int[] first = new int[n + 1], slotOf = new int[n];
+        for (int i = 0; i < n; i++) {
+            first[i + 1] = first[i] + ks[i].tiles();
+            slotOf[i] = i > 0 && xp[i] == xp[i - 1] && ks[i].sharesSlotWith(ks[i - 1]) ? slotOf[i - 1] : i;
+        }
+        int minTiles = (int) Math.max(1, (256L << 10) / ((long) ks[0].rowsPerTile() * ks[0].in()));
+        long id = CALLS.incrementAndGet();
+        Parallel.forRange(first[n], minTiles, (a, b) -> {
+            Slot[] slots = SLOTS.get();
+            int i = 0;
+            for (int g = a; g < b; g++) {
+                while (g >= first[i + 1]) i++;
+                Kernel k = ks[i];
+                int si = slotOf[i];
+                if (slots.length <= si) slots = grow(si + 1);
+                Slot s = slots[si];
+                if (s == null || s.getClass() != k.slotClass()) s = slots[si] = k.newSlot();
+                if (s.built != id) {
+                    k.prepare(xp[i], s);
+                    s.built = id;
+                }
+                k.runTile(g - first[i], s, gs[i], y[i]);
+            }
+        });
+    }
+
+    private static Slot[] grow(int n) {
+        Slot[] s = java.util.Arrays.copyOf(SLOTS.get(), n);
+        SLOTS.set(s);
+        return s;
+    }
+}
