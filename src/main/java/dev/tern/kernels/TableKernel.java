@@ -34,6 +34,8 @@ final class TableKernel implements TiledDecode.Kernel {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_128;
     /** Rows per tile: one byte lane each. */
     static final int TILE = 16;
+    /** Tiles whose codes stay in cache while several tokens run through them (8 · 16 rows). */
+    private static final int TILE_BLOCK = 8;
     /**
      * Words (two lookups each) whose l-table bytes are summed as bytes before widening (8 · 28 ≤ 255); chunks are
      * padded to whole blocks.
@@ -108,10 +110,19 @@ final class TableKernel implements TiledDecode.Kernel {
         Parallel.forParts(tokens, Math.min(tokens, Parallel.threads()), (t0, t1) -> {
             for (int t = t0; t < t1; t++) tables(xp, t, s, t);
         });
+        // blocks of tiles × tokens whose codes and tables fit in L2 together: each tile reads every token's tables
+        // (64 bytes per column pair), so running all tokens per tile streamed megabytes of tables from L3 per tile
+        int tokenBlock = (int) Math.max(1, Math.min(tokens, (512L << 10) / (32L * 2 * words)));
         Parallel.forRange(tiles, minTiles, (a, b) -> {
             Scratch mine = SCRATCH.get();
-            for (int tile = a; tile < b; tile++) {
-                for (int t = 0; t < tokens; t++) tileRows(tile, s, t, gs, y, mine);
+            for (int a0 = a; a0 < b; a0 += TILE_BLOCK) {
+                int a1 = Math.min(b, a0 + TILE_BLOCK);
+                for (int t0 = 0; t0 < tokens; t0 += tokenBlock) {
+                    int t1 = Math.min(tokens, t0 + tokenBlock);
+                    for (int tile = a0; tile < a1; tile++) {
+                        for (int t = t0; t < t1; t++) tileRows(tile, s, t, gs, y, mine);
+                    }
+                }
             }
         });
     }
