@@ -207,13 +207,13 @@ final class TableKernel implements TiledDecode.Kernel {
             IntVector a = ShortVector.fromArray(S, acc, 16 * c + 8 * h).reinterpretAsInts();
             IntVector ha = ShortVector.fromArray(S, alpha, po).reinterpretAsInts();
             float d = dq[t * chunks + c];
-            f0 = low(a).fma(UnpackKernel.f16Low(ha).mul(d), f0);
-            f1 = high(a).fma(UnpackKernel.f16High(ha).mul(d), f1);
+            f0 = low(a).fma(f16Low(ha).mul(d), f0);
+            f1 = high(a).fma(f16High(ha).mul(d), f1);
             if (mu != null && (c + 1 == chunks || chunkGroup[c + 1] != g)) {
                 FloatVector gv = FloatVector.broadcast(F, gs[t * groups + g]);
                 IntVector hm = ShortVector.fromArray(S, mu, po).reinterpretAsInts();
-                f0 = UnpackKernel.f16Low(hm).fma(gv, f0);
-                f1 = UnpackKernel.f16High(hm).fma(gv, f1);
+                f0 = f16Low(hm).fma(gv, f0);
+                f1 = f16High(hm).fma(gv, f1);
             }
         }
         int r0 = tile * TILE + 8 * h, n = Math.min(8, out - r0), yo = t * out + r0;
@@ -225,6 +225,19 @@ final class TableKernel implements TiledDecode.Kernel {
             f1.intoArray(f, 4);
             System.arraycopy(f, 0, y, yo, n);
         }
+    }
+
+    /**
+     * {@link UnpackKernel#f16Low} and {@link UnpackKernel#f16High} for this kernel's 128-bit vectors. Shared with
+     * unpack at another width, their profiles saw two vector classes, and where the JVM's width is not 128 bits
+     * this kernel ran 4x slower once unpack had run too.
+     */
+    private static FloatVector f16Low(IntVector h) {
+        return h.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
+    }
+
+    private static FloatVector f16High(IntVector h) {
+        return h.lanewise(VectorOperators.ASHR, 3).and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f);
     }
 
     /** The int16 sums in the low (high) halves of a's int lanes, as floats. */
