@@ -8,8 +8,9 @@ import picocli.CommandLine.Option;
 public final class KernelOptions {
     @Option(names = "--kernel", paramLabel = "NAME", defaultValue = "auto",
             description = "Ternary kernel: auto (default: the fastest on this machine, measured once and cached in "
-                    + "~/.cache/tern), lut3-512 (AVX-512), unpack (2-bit codes, int16 activations, any vector width) "
-                    + "or float (codes decoded to f32, exact activations).")
+                    + "~/.cache/tern), lut3-512 (AVX-512), table-128 (byte tables of column-pair sums, 128-bit shuffles, "
+                    + "any CPU), unpack (2-bit codes, int16 activations, any vector width) or float (codes decoded to "
+                    + "f32, exact activations).")
     String kernel;
 
     @Option(names = "--exact-activations",

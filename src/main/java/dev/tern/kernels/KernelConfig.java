@@ -19,7 +19,7 @@ public record KernelConfig(KernelKind pinned, Path cacheFile) {
     }
 
     /**
-     * From the CLI: {@code --kernel auto|lut3-512|unpack|float} and {@code --exact-activations} (which needs the
+     * From the CLI: {@code --kernel auto|lut3-512|table-128|unpack|float} and {@code --exact-activations} (which needs the
      * float kernel, the only one that keeps activations in f32).
      */
     public static KernelConfig fromOptions(String kernel, boolean exactActivations) {
