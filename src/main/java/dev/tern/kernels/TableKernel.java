@@ -145,10 +145,9 @@ final class TableKernel implements TiledDecode.Kernel {
         tileRows(tile, (Scratch) slot, 0, gs, y, (Scratch) slot);
     }
 
-    /** q, k, v (gate, up) have the same columns and chunks, so one set of tables serves them all. */
     @Override
-    public boolean sharesSlotWith(TiledDecode.Kernel other) {
-        return other instanceof TableKernel k && k.in == in && java.util.Arrays.equals(k.chunkLen, chunkLen);
+    public int[] inputLayout() {
+        return chunkLen;
     }
 
     // ---------------------------------------------------------------- tables

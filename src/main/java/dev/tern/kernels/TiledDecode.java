@@ -30,10 +30,11 @@ final class TiledDecode {
         /** Output rows of one tile for the prepared token. */
         void runTile(int tile, Slot slot, float[] gs, float[] y);
 
-        /** Whether a slot this kernel prepared from some input also serves other for the same input. */
-        default boolean sharesSlotWith(Kernel other) {
-            return false;
-        }
+        /**
+         * What a prepared slot depends on besides the input (the column chunking): layers of one kernel class with
+         * equal keys that read the same input array share one slot, e.g. q, k and v one set of tables.
+         */
+        int[] inputLayout();
     }
 
     /** Per-thread state of one layer in a pass; built names the call whose activations it holds (0: none). */
@@ -52,7 +53,8 @@ final class TiledDecode {
         int[] first = new int[n + 1], slotOf = new int[n];
         for (int i = 0; i < n; i++) {
             first[i + 1] = first[i] + ks[i].tiles();
-            slotOf[i] = i > 0 && xp[i] == xp[i - 1] && ks[i].sharesSlotWith(ks[i - 1]) ? slotOf[i - 1] : i;
+            slotOf[i] = i > 0 && xp[i] == xp[i - 1] && ks[i].getClass() == ks[i - 1].getClass()
+                    && java.util.Arrays.equals(ks[i].inputLayout(), ks[i - 1].inputLayout()) ? slotOf[i - 1] : i;
         }
         int minTiles = (int) Math.max(1, (256L << 10) / ((long) ks[0].rowsPerTile() * ks[0].in()));
         long id = CALLS.incrementAndGet();

@@ -124,8 +124,8 @@ final class UnpackKernel implements TiledDecode.Kernel {
     }
 
     @Override
-    public boolean sharesSlotWith(TiledDecode.Kernel other) {
-        return other instanceof UnpackKernel u && u.in == in && java.util.Arrays.equals(u.chunkLen, chunkLen);
+    public int[] inputLayout() {
+        return chunkLen;
     }
 
     // ---------------------------------------------------------------- activations
