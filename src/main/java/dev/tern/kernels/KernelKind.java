@@ -65,7 +65,7 @@ public enum KernelKind {
         short[] alpha = TernaryPacking.toF16(m.alpha()), mu = withMu ? TernaryPacking.toF16(m.mu()) : null;
         return switch (this) {
             case LUT3_512 -> new Lut3Kernel(out, in, gs, TernaryPacking.packLut3(m.codes(), out, in, gs), alpha, mu);
-            case TABLE_128 -> new TableKernel(out, in, gs, m.codes(), alpha, mu);
+            case TABLE_128 -> new TableKernel(out, in, gs, m.codes(), alpha, mu, m.perm());
             case UNPACK -> new UnpackKernel(UnpackLayout.pack(out, in, gs, m.codes(), alpha, mu), m.perm());
             case FLOAT -> new FloatDecodeKernel(UnpackLayout.pack(out, in, gs, m.codes(), alpha, mu), m.perm());
         };

@@ -68,9 +68,13 @@ final class TableKernel implements TiledDecode.Kernel {
     private final int[] chunkStart, chunkLen, chunkGroup, chunkWord;
     private final byte[] codes;
     private final short[] alpha, mu;
+    private final TableFloatKernel prefill;
 
-    /** codes: rows × cols in stored column order; alpha, mu: f16 [row][group] (mu may be null). */
-    TableKernel(int out, int in, int groupSize, byte[] codes, short[] alpha, short[] mu) {
+    /**
+     * codes: rows × cols in stored column order; alpha, mu: f16 [row][group] (mu may be null); perm: the layer's
+     * column permutation, or null (the prefill path gathers its input itself).
+     */
+    TableKernel(int out, int in, int groupSize, byte[] codes, short[] alpha, short[] mu, int[] perm) {
         this.out = out;
         this.in = in;
         this.groups = TernaryPacking.groups(in, groupSize);
@@ -86,6 +90,7 @@ final class TableKernel implements TiledDecode.Kernel {
         this.codes = TernaryPacking.packTable(codes, out, in, groupSize);
         this.alpha = TernaryPacking.tileOrder(alpha, out, groups, TILE, 8);
         this.mu = mu == null ? null : TernaryPacking.tileOrder(mu, out, groups, TILE, 8);
+        this.prefill = new TableFloatKernel(out, in, groups, chunkStart, chunkLen, chunkGroup, chunkWord, this.codes, this.alpha, this.mu, perm);
     }
 
     @Override
@@ -99,7 +104,21 @@ final class TableKernel implements TiledDecode.Kernel {
     }
 
     @Override
+    public boolean usesGroupSums(int tokens) {
+        return tokens < UnpackKernel.PREFILL_TOKENS;
+    }
+
+    @Override
+    public boolean takesOriginalOrder(int tokens) {
+        return tokens >= UnpackKernel.PREFILL_TOKENS;
+    }
+
+    @Override
     public void apply(float[] xp, float[] gs, float[] y, int tokens) {
+        if (tokens >= UnpackKernel.PREFILL_TOKENS) {
+            prefill.apply(xp, y, tokens);
+            return;
+        }
         if (tokens == 1) {
             TiledDecode.run(new TiledDecode.Kernel[] {this}, new float[][] {xp}, new float[][] {gs}, new float[][] {y});
             return;
