@@ -11,7 +11,7 @@ import java.util.function.Consumer;
 
 /**
  * Picks the ternary kernel for a model by measurement: every kernel that fits this JVM's vectors and the model's
- * group size is timed on the model's own input widths (64 rows each, one decode token eight times and one
+ * group size is timed on the model's own input widths (256 rows each, one decode token 32 times and one
  * eight-token prefill per round), and the fastest wins. A kernel whose operations fall into the Vector API's Java
  * fallback on this CPU (100x slower, and nothing fails) loses by construction, whatever the CPU claims. The choice
  * is cached per CPU model, JDK, Tern version, vector flags and shapes, so the probe runs once per machine.
@@ -35,6 +35,11 @@ public final class KernelSelector {
      * in a real layer, and 8 tokens, where prefill paths take over.
      */
     private static final int PROBE_ROWS = 256, PROBE_TOKENS = 8;
+    /**
+     * One-token calls per round: decode is what the kernels differ in most (unpack and table-128 share their prefill
+     * path), and with 8 calls the prefill call's time hid a 1.6x decode difference down to 1.5 % of a round.
+     */
+    private static final int DECODE_CALLS = 32;
     /**
      * Warm-up layer: 48 rows (a full and a partial tile) by 68 columns in groups of 16 (a LUT3 super-group, a tail
      * group and a short last group), so that every branch of the kernels is taken while each call is cheap: the
@@ -121,7 +126,7 @@ public final class KernelSelector {
         return out;
     }
 
-    /** One round: per shape, 8 single-token calls and one 8-token call on a seeded layer of the given rows. */
+    /** One round: per shape, 32 single-token calls and one 8-token call on a seeded layer of the given rows. */
     static Runnable probeWork(KernelKind k, List<int[]> shapes, int rows) {
         java.util.SplittableRandom r = new java.util.SplittableRandom(42);
         int n = shapes.size();
@@ -144,7 +149,7 @@ public final class KernelSelector {
         }
         return () -> {
             for (int i = 0; i < n; i++) {
-                for (int t = 0; t < PROBE_TOKENS; t++) kernels[i].apply(x[i], gs[i], y[i], 1);
+                for (int t = 0; t < DECODE_CALLS; t++) kernels[i].apply(x[i], gs[i], y[i], 1);
                 kernels[i].apply(x[i], gs[i], y[i], PROBE_TOKENS);
             }
         };
