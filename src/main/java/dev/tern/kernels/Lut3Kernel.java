@@ -34,7 +34,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Every output is produced by one thread in a fixed order, so results are bit-reproducible across runs and
  * thread counts. Scratch buffers are per calling thread; one kernel may serve several threads.
  */
-final class Lut3Kernel implements TernaryKernel {
+final class Lut3Kernel implements TiledDecode.Kernel {
     private static final VectorSpecies<Short> S512 = ShortVector.SPECIES_512;
     private static final VectorSpecies<Short> S256 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
@@ -48,8 +48,6 @@ final class Lut3Kernel implements TernaryKernel {
      */
     static final int TOKEN_BLOCK = 64;
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
-    /** Single-token calls so far: tells a thread whether its scratch already holds this call's tables. */
-    private static final java.util.concurrent.atomic.AtomicLong CALLS = new java.util.concurrent.atomic.AtomicLong();
 
     final int out, in, groupSize, groups, tiles, words, triples, paddedCols, tpg, superGroups;
     private final int[] groupEnd;
@@ -108,27 +106,16 @@ final class Lut3Kernel implements TernaryKernel {
     @Override
     public void apply(float[] xp, float[] gs, float[] y, int tokens) {
         if (tokens == 1) {
-            // Every thread quantizes the token and builds the tables itself, at its first chunk: the build is short
-            // and runs in parallel, and each thread then reads tables from its own cache instead of pulling the
-            // caller's (44-120 KB) across cores, which had left the worker idle for much of each call.
-            long id = CALLS.incrementAndGet();
-            Parallel.forRange(tiles, minTiles(1), (a, b) -> {
-                Scratch s = SCRATCH.get();
-                if (s.built != id) {
-                    s.ensure(1, paddedCols, groups, triples);
-                    quantize(xp, 0, s.xq, 0, s.dq, 0);
-                    buildTables(s.xq, 0, s.tables, 0);
-                    s.built = id;
-                }
-                gemvTiles(s.tables, s.dq, gs, 0, y, 0, a, b);
-            });
+            // every thread quantizes the token and builds the tables itself (TiledDecode): the build is short and
+            // runs in parallel, and each thread then reads tables from its own cache instead of pulling the
+            // caller's (44-120 KB) across cores, which had left the worker idle for much of each call
+            TiledDecode.run(new TiledDecode.Kernel[] {this}, new float[][] {xp}, new float[][] {gs}, new float[][] {y});
             return;
         }
         Scratch s = SCRATCH.get();
         for (int t0 = 0; t0 < tokens; t0 += TOKEN_BLOCK) {
             int n = Math.min(TOKEN_BLOCK, tokens - t0), tb = t0;
             s.ensure(n, paddedCols, groups, triples);
-            s.built = 0;
             int parts = (long) n * triples >= 4096 ? Math.min(n, Parallel.threads()) : 1;
             Parallel.forParts(n, parts, (a, b) -> {
                 for (int t = a; t < b; t++) {
@@ -147,6 +134,32 @@ final class Lut3Kernel implements TernaryKernel {
      */
     private int minTiles(int n) {
         return (int) Math.max(1, (256L << 10) / (32L * in * n));
+    }
+
+    /** Decode tiles of TiledDecode are pairs of 32-row tiles: gemvTiles shares every table load between the two. */
+    @Override public int tiles() { return (tiles + 1) / 2; }
+    @Override public int rowsPerTile() { return 64; }
+    @Override public int in() { return in; }
+    @Override public TiledDecode.Slot newSlot() { return new Scratch(); }
+    @Override public Class<? extends TiledDecode.Slot> slotClass() { return Scratch.class; }
+
+    @Override
+    public int[] inputLayout() {
+        return groupEnd;
+    }
+
+    @Override
+    public void prepare(float[] xp, TiledDecode.Slot slot) {
+        Scratch s = (Scratch) slot;
+        s.ensure(1, paddedCols, groups, triples);
+        quantize(xp, 0, s.xq, 0, s.dq, 0);
+        buildTables(s.xq, 0, s.tables, 0);
+    }
+
+    @Override
+    public void runTile(int pair, TiledDecode.Slot slot, float[] gs, float[] y) {
+        Scratch s = (Scratch) slot;
+        gemvTiles(s.tables, s.dq, gs, 0, y, 0, 2 * pair, Math.min(tiles, 2 * pair + 2), s);
     }
 
     // ---------------------------------------------------------------- activations and tables
@@ -248,9 +261,9 @@ final class Lut3Kernel implements TernaryKernel {
     }
 
     /** One token: every group of each tile in [t0, t1). */
-    private void gemvTiles(short[] tables, float[] dq, float[] gs, int go, float[] y, int yo, int t0, int t1) {
-        short[] acc = new short[192];
-        float[] f = new float[64], pf = new float[192], pf2 = new float[192];
+    private void gemvTiles(short[] tables, float[] dq, float[] gs, int go, float[] y, int yo, int t0, int t1, Scratch s) {
+        short[] acc = s.acc;
+        float[] f = s.f, pf = s.pf, pf2 = s.pf2;
         int tile = t0;
         // two tiles per pass share every table load (about 20 % faster decode on a Zen 4)
         {
@@ -452,11 +465,12 @@ final class Lut3Kernel implements TernaryKernel {
     }
 
     /** Per-thread buffers of the calling thread (activations, scales, tables), grown on demand. */
-    private static final class Scratch {
+    private static final class Scratch extends TiledDecode.Slot {
         short[] xq = new short[0], tables = new short[0];
         float[] dq = new float[0];
-        /** The single-token call whose tables these are (0: none). */
-        long built;
+        /** gemvTiles' accumulators and widened scales (allocated per call before: four arrays per 64 rows). */
+        final short[] acc = new short[192];
+        final float[] f = new float[64], pf = new float[192], pf2 = new float[192];
 
         void ensure(int tokens, int paddedCols, int groups, int triples) {
             if (xq.length < tokens * paddedCols) xq = new short[tokens * paddedCols];
