@@ -80,17 +80,6 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
         apply(xp, y, tokens); // μ is folded into the decoded weights, so the group sums are not needed
     }
 
-    @Override
-    float[] slice(int p, int k0, int kLen, float[] scratch) {
-        decode(p, k0, kLen, scratch);
-        return scratch;
-    }
-
-    @Override
-    int sliceOffset(int p, int k0) {
-        return 0;
-    }
-
     /**
      * One token: per chunk, Σ q·x of the panel's rows by FMAs straight from the codes (q = t + 1 as floats), then
      * α·(Σ q·x − Σ x) and μ·Σ x per group. Activations stay f32; this is not bit-identical to multiplying by the
@@ -161,7 +150,8 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
      * ({@link TernaryPacking#unpackLane}). t = q − 1 is converted to float and fma(t, α, μ) rounds once, exactly as
      * the record's own dequantization does.
      */
-    private void decode(int p, int k0, int kLen, float[] dst) {
+    @Override
+    void decode(int p, int k0, int kLen, float[] dst) {
         int tile = p / SUB, lane0 = (p % SUB) * NR, end = k0 + kLen;
         int k = k0;
         while (k < end) {

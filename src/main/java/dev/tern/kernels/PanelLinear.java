@@ -63,9 +63,22 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
      * (returns the backing array, offset via {@link #sliceOffset}) or decoded into scratch (offset 0). Decoding a
      * slice once per block and reusing it across TB token tiles keeps the conversion off the FMA critical path.
      */
-    abstract float[] slice(int p, int k0, int kLen, float[] scratch);
+    float[] slice(int p, int k0, int kLen, float[] scratch) {
+        decode(p, k0, kLen, scratch);
+        return scratch;
+    }
 
-    abstract int sliceOffset(int p, int k0);
+    int sliceOffset(int p, int k0) {
+        return 0;
+    }
+
+    /**
+     * For layers that hold packed codes instead of f32 panels (the ternary prefill paths): the f32 weights of panel
+     * p, inputs [k0, k0+kLen), into dst k-major with NR per k; {@link #slice} then serves them from scratch.
+     */
+    void decode(int p, int k0, int kLen, float[] dst) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " stores its panels");
+    }
 
     @Override
     public final void apply(float[] x, float[] y, int tokens) {

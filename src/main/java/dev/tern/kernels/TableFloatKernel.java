@@ -55,17 +55,6 @@ final class TableFloatKernel extends PanelLinear {
         return "ternary-table-128";
     }
 
-    @Override
-    float[] slice(int p, int k0, int kLen, float[] scratch) {
-        decode(p, k0, kLen, scratch);
-        return scratch;
-    }
-
-    @Override
-    int sliceOffset(int p, int k0) {
-        return 0;
-    }
-
     /** One token, one panel: decoded slice by slice (only reached if a caller sends single tokens this way). */
     @Override
     void gemvPanel(float[] x, int xo, int p, float[] y, int yo, int nValid) {
@@ -86,7 +75,8 @@ final class TableFloatKernel extends PanelLinear {
      * float and fma(t, α, μ) rounds once, as {@link FloatDecodeKernel#decode} and the record's dequantization do.
      * A panel is NR rows: half a 16-row tile at 128 bits, one or two tiles at 256 or 512.
      */
-    private void decode(int p, int k0, int kLen, float[] dst) {
+    @Override
+    void decode(int p, int k0, int kLen, float[] dst) {
         for (int h = 0; h < NR / 8; h++) {
             int r = p * NR + 8 * h;
             if (r < tiles * TableKernel.TILE) {
