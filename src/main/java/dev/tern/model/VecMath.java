@@ -56,36 +56,40 @@ final class VecMath {
         return FloatVector.broadcast(S, c);
     }
 
-    /** x[i] = exp(x[i] - shift) in place; returns the sum (accumulated per lane in float, then in double). */
+    /**
+     * x[i] = exp(x[i] - shift) in place; returns the sum (accumulated per lane in float, then in double). The tail
+     * is one masked vector (a scalar StrictMath.exp per element cost as much as all the vectors: a decode step's
+     * softmax rows are short, and their tails are up to L-1 long), through the same call of {@link #exp} as the
+     * full vectors: with a second call site, C2 ran out of its inlining node budget, compiled exp on its own, and
+     * the tails ran in the Vector API's Java fallback (4 % of a 128-bit decode step).
+     */
     static double expInPlace(float[] x, int off, int n, float shift) {
-        int i = 0;
         FloatVector acc = FloatVector.zero(S);
-        for (int bound = S.loopBound(n); i < bound; i += S.length()) {
-            FloatVector e = exp(FloatVector.fromArray(S, x, off + i).sub(shift));
-            e.intoArray(x, off + i);
-            acc = acc.add(e);
-        }
-        if (i < n) {
-            // the tail as one masked vector: a scalar StrictMath.exp per element cost as much as all the vectors
-            // (a decode step's softmax rows are short, and their tails are up to L-1 long)
+        for (int i = 0; i < n; i += S.length()) {
+            boolean full = i + S.length() <= n;
             var m = S.indexInRange(i, n);
-            FloatVector e = exp(FloatVector.fromArray(S, x, off + i, m).sub(shift));
-            e.intoArray(x, off + i, m);
-            acc = acc.add(e, m);
+            FloatVector v = full ? FloatVector.fromArray(S, x, off + i) : FloatVector.fromArray(S, x, off + i, m);
+            FloatVector e = exp(v.sub(shift));
+            if (full) {
+                e.intoArray(x, off + i);
+                acc = acc.add(e);
+            } else {
+                e.intoArray(x, off + i, m);
+                acc = acc.add(e, m);
+            }
         }
         return sumLanes(acc);
     }
 
-    /** Σ exp(x[i] - shift) over x[off..off+n) without writing x. */
+    /** Σ exp(x[i] - shift) over x[off..off+n) without writing x (one call of exp, as in {@link #expInPlace}). */
     static double sumExp(float[] x, int off, int n, float shift) {
-        int i = 0;
         FloatVector acc = FloatVector.zero(S);
-        for (int bound = S.loopBound(n); i < bound; i += S.length()) {
-            acc = acc.add(exp(FloatVector.fromArray(S, x, off + i).sub(shift)));
-        }
-        if (i < n) {
+        for (int i = 0; i < n; i += S.length()) {
+            boolean full = i + S.length() <= n;
             var m = S.indexInRange(i, n);
-            acc = acc.add(exp(FloatVector.fromArray(S, x, off + i, m).sub(shift)), m);
+            FloatVector v = full ? FloatVector.fromArray(S, x, off + i) : FloatVector.fromArray(S, x, off + i, m);
+            FloatVector e = exp(v.sub(shift));
+            acc = full ? acc.add(e) : acc.add(e, m);
         }
         return sumLanes(acc);
     }
