@@ -25,6 +25,10 @@ import jdk.incubator.vector.VectorSpecies;
  * bytes' sum, from which the even bytes' follows. The small l-table bytes are first summed as bytes over a block of
  * 8 lookups (at most 224).
  *
+ * <p>From {@link UnpackKernel#PREFILL_TOKENS} tokens on, the layer runs through {@link TableFloatKernel}: the same
+ * codes decoded to f32 weights for the f32 GEMM, bit for bit unpack's prefill (at 64 tokens on 128-bit vectors the
+ * lookups ran at 0.91–0.99× the GEMM, the decoded slices at 1.03–1.08×).
+ *
  * <p>Layout: {@link TernaryPacking#packTable}. Every output is produced by one thread in a fixed order.
  */
 final class TableKernel implements TiledDecode.Kernel {
@@ -34,8 +38,6 @@ final class TableKernel implements TiledDecode.Kernel {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_128;
     /** Rows per tile: one byte lane each. */
     static final int TILE = 16;
-    /** Tiles whose codes stay in cache while several tokens run through them (8 · 16 rows). */
-    private static final int TILE_BLOCK = 8;
     /**
      * Words (two lookups each) whose l-table bytes are summed as bytes before widening (8 · 28 ≤ 255); chunks are
      * padded to whole blocks.
@@ -129,19 +131,11 @@ final class TableKernel implements TiledDecode.Kernel {
         Parallel.forParts(tokens, Math.min(tokens, Parallel.threads()), (t0, t1) -> {
             for (int t = t0; t < t1; t++) tables(xp, t, s, t);
         });
-        // blocks of tiles × tokens whose codes and tables fit in L2 together: each tile reads every token's tables
-        // (64 bytes per column pair), so running all tokens per tile streamed megabytes of tables from L3 per tile
-        int tokenBlock = (int) Math.max(1, Math.min(tokens, (512L << 10) / (32L * 2 * words)));
+        // 2 or 3 tokens (from 4 on the f32 path takes over): their tables (64 bytes per column pair each) stay in L2
         Parallel.forRange(tiles, minTiles, (a, b) -> {
             Scratch mine = SCRATCH.get();
-            for (int a0 = a; a0 < b; a0 += TILE_BLOCK) {
-                int a1 = Math.min(b, a0 + TILE_BLOCK);
-                for (int t0 = 0; t0 < tokens; t0 += tokenBlock) {
-                    int t1 = Math.min(tokens, t0 + tokenBlock);
-                    for (int tile = a0; tile < a1; tile++) {
-                        for (int t = t0; t < t1; t++) tileRows(tile, s, t, gs, y, mine);
-                    }
-                }
+            for (int tile = a; tile < b; tile++) {
+                for (int t = 0; t < tokens; t++) tileRows(tile, s, t, gs, y, mine);
             }
         });
     }
