@@ -109,7 +109,7 @@ final class Lut3Kernel implements TiledDecode.Kernel {
             // every thread quantizes the token and builds the tables itself (TiledDecode): the build is short and
             // runs in parallel, and each thread then reads tables from its own cache instead of pulling the
             // caller's (44-120 KB) across cores, which had left the worker idle for much of each call
-            TiledDecode.run(new TiledDecode.Kernel[] {this}, new float[][] {xp}, new float[][] {gs}, new float[][] {y});
+            TiledDecode.run(this, xp, gs, y, 1);
             return;
         }
         Scratch s = SCRATCH.get();
@@ -149,7 +149,9 @@ final class Lut3Kernel implements TiledDecode.Kernel {
     }
 
     @Override
-    public void prepare(float[] xp, TiledDecode.Slot slot) {
+    public void prepare(float[] xp, int tokens, TiledDecode.Slot slot) {
+        // one token only: several go through gemmTiles, whose token blocks share each code load
+        if (tokens != 1) throw new IllegalArgumentException("lut3-512 decodes one token per pass, not " + tokens);
         Scratch s = (Scratch) slot;
         s.ensure(1, paddedCols, groups, triples);
         quantize(xp, 0, s.xq, 0, s.dq, 0);
@@ -157,7 +159,7 @@ final class Lut3Kernel implements TiledDecode.Kernel {
     }
 
     @Override
-    public void runTile(int pair, TiledDecode.Slot slot, float[] gs, float[] y) {
+    public void runTile(int pair, TiledDecode.Slot slot, int t, float[] gs, float[] y) {
         Scratch s = (Scratch) slot;
         gemvTiles(s.tables, s.dq, gs, 0, y, 0, 2 * pair, Math.min(tiles, 2 * pair + 2), s);
     }

@@ -97,11 +97,11 @@ final class TableFloatKernel extends PanelLinear {
             int cEnd = Math.min(end, c + 1 < chunkStart.length ? chunkStart[c + 1] : in);
             int po = (tile * groups + g) * TableKernel.TILE + 8 * half;
             IntVector ha = ShortVector.fromArray(S16, alpha, po).reinterpretAsInts();
-            FloatVector aLo = f16Low(ha), aHi = f16High(ha), mLo = FloatVector.zero(F4), mHi = mLo;
+            FloatVector aLo = TableKernel.f16Low(ha), aHi = TableKernel.f16High(ha), mLo = FloatVector.zero(F4), mHi = mLo;
             if (mu != null) {
                 IntVector hm = ShortVector.fromArray(S16, mu, po).reinterpretAsInts();
-                mLo = f16Low(hm);
-                mHi = f16High(hm);
+                mLo = TableKernel.f16Low(hm);
+                mHi = TableKernel.f16High(hm);
             }
             for (; k < cEnd; k++) {
                 int j = k - chunkStart[c], f2 = 2 * (j & 3), d = (k - k0) * NR + rowOff;
@@ -112,14 +112,5 @@ final class TableFloatKernel extends PanelLinear {
                 hi.fma(aHi, mHi).intoArray(dst, d + 4);
             }
         }
-    }
-
-    /** f16 widening for 128-bit vectors (see {@link TableKernel}: shared helpers at two widths slowed both). */
-    private static FloatVector f16Low(IntVector h) {
-        return h.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
-    }
-
-    private static FloatVector f16High(IntVector h) {
-        return h.lanewise(VectorOperators.ASHR, 3).and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f);
     }
 }

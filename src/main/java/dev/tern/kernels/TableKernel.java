@@ -1,6 +1,5 @@
 package dev.tern.kernels;
 
-import dev.tern.util.Parallel;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -62,9 +61,6 @@ final class TableKernel implements TiledDecode.Kernel {
         NB = ByteVector.fromArray(B, nb, 0);
     }
 
-    /** One chunk's rounded activations, padded to whole words; per thread, since tokens are tabled in parallel. */
-    private static final ThreadLocal<int[]> XQ = ThreadLocal.withInitial(() -> new int[128]);
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private final int out, in, groups, tiles, words, chunks;
     private final int[] chunkStart, chunkLen, chunkGroup, chunkWord;
@@ -121,23 +117,7 @@ final class TableKernel implements TiledDecode.Kernel {
             prefill.apply(xp, y, tokens);
             return;
         }
-        if (tokens == 1) {
-            TiledDecode.run(new TiledDecode.Kernel[] {this}, new float[][] {xp}, new float[][] {gs}, new float[][] {y});
-            return;
-        }
-        int minTiles = (int) Math.max(1, (128L << 10) / ((long) TILE * in * tokens));
-        Scratch s = SCRATCH.get();
-        s.ensure(tokens, words, chunks);
-        Parallel.forParts(tokens, Math.min(tokens, Parallel.threads()), (t0, t1) -> {
-            for (int t = t0; t < t1; t++) tables(xp, t, s, t);
-        });
-        // 2 or 3 tokens (from 4 on the f32 path takes over): their tables (64 bytes per column pair each) stay in L2
-        Parallel.forRange(tiles, minTiles, (a, b) -> {
-            Scratch mine = SCRATCH.get();
-            for (int tile = a; tile < b; tile++) {
-                for (int t = 0; t < tokens; t++) tileRows(tile, s, t, gs, y, mine);
-            }
-        });
+        TiledDecode.run(this, xp, gs, y, tokens);
     }
 
     @Override public int tiles() { return tiles; }
@@ -147,15 +127,15 @@ final class TableKernel implements TiledDecode.Kernel {
     @Override public Class<? extends TiledDecode.Slot> slotClass() { return Scratch.class; }
 
     @Override
-    public void prepare(float[] xp, TiledDecode.Slot slot) {
+    public void prepare(float[] xp, int tokens, TiledDecode.Slot slot) {
         Scratch s = (Scratch) slot;
-        s.ensure(1, words, chunks);
-        tables(xp, 0, s, 0);
+        s.ensure(tokens, words, chunks);
+        for (int t = 0; t < tokens; t++) tables(xp, t, s);
     }
 
     @Override
-    public void runTile(int tile, TiledDecode.Slot slot, float[] gs, float[] y) {
-        tileRows(tile, (Scratch) slot, 0, gs, y, (Scratch) slot);
+    public void runTile(int tile, TiledDecode.Slot slot, int t, float[] gs, float[] y) {
+        tileRows(tile, (Scratch) slot, t, gs, y);
     }
 
     @Override
@@ -165,15 +145,15 @@ final class TableKernel implements TiledDecode.Kernel {
 
     // ---------------------------------------------------------------- tables
 
-    /** Token t of xp → the h and l tables of every column pair in s (slot), and the chunks' scales d. */
-    private void tables(float[] xp, int t, Scratch s, int slot) {
-        int[] xq = XQ.get();
+    /** Token t of xp → the h and l tables of every column pair in s, and the chunks' scales d (slot t of each). */
+    private void tables(float[] xp, int t, Scratch s) {
+        int[] xq = s.xq;
         byte[] ht = s.ht, lt = s.lt;
-        int to = slot * words * 32;
+        int to = t * words * 32;
         for (int c = 0; c < chunks; c++) {
             int n = chunkLen[c];
             float amax = ChunkQuantizer.quantize(xp, t * in + chunkStart[c], n, xq, 0);
-            s.dq[slot * chunks + c] = amax / 255f;
+            s.dq[t * chunks + c] = amax / 255f;
             int nw = chunkWord[c + 1] - chunkWord[c];
             java.util.Arrays.fill(xq, n, 4 * nw, 0);
             for (int p = 0; p < 2 * nw; p++) {
@@ -199,12 +179,12 @@ final class TableKernel implements TiledDecode.Kernel {
      * the JIT inlines the flush's vector code there instead of giving up on it inside the large unrolled dot loop
      * (it did: f16 conversions left as calls fell into the Vector API's Java fallback).
      */
-    private void tileRows(int tile, Scratch s, int t, float[] gs, float[] y, Scratch mine) {
-        short[] acc = mine.acc(chunks);
+    private void tileRows(int tile, Scratch s, int t, float[] gs, float[] y) {
+        short[] acc = s.acc(chunks);
         int to = t * words * 32;
         for (int c = 0; c < chunks; c++) dot(tile, c, s.ht, s.lt, to, acc, 16 * c);
-        finish(tile, 0, acc, s.dq, t, gs, y, mine.f);
-        finish(tile, 1, acc, s.dq, t, gs, y, mine.f);
+        finish(tile, 0, acc, s.dq, t, gs, y, s.f);
+        finish(tile, 1, acc, s.dq, t, gs, y, s.f);
     }
 
     /**
@@ -240,15 +220,15 @@ final class TableKernel implements TiledDecode.Kernel {
     }
 
     /**
-     * {@link UnpackKernel#f16Low} and {@link UnpackKernel#f16High} for this kernel's 128-bit vectors. Shared with
-     * unpack at another width, their profiles saw two vector classes, and where the JVM's width is not 128 bits
-     * this kernel ran 4x slower once unpack had run too.
+     * {@link UnpackKernel#f16Low} and {@link UnpackKernel#f16High} for 128-bit vectors (this kernel and
+     * {@link TableFloatKernel}). Shared with unpack at another width, their profiles saw two vector classes, and
+     * where the JVM's width is not 128 bits this kernel ran 4x slower once unpack had run too.
      */
-    private static FloatVector f16Low(IntVector h) {
+    static FloatVector f16Low(IntVector h) {
         return h.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
     }
 
-    private static FloatVector f16High(IntVector h) {
+    static FloatVector f16High(IntVector h) {
         return h.lanewise(VectorOperators.ASHR, 3).and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f);
     }
 
@@ -297,10 +277,12 @@ final class TableKernel implements TiledDecode.Kernel {
         ho.lanewise(VectorOperators.LSHL, 3).add(lo).intoArray(acc, ao + 8);
     }
 
-    /** Per-thread buffers (tables, scales, accumulators), grown on demand. */
+    /** One thread's buffers for one layer (tables, scales, accumulators), grown on demand. */
     private static final class Scratch extends TiledDecode.Slot {
         byte[] ht = new byte[0], lt = new byte[0];
         float[] dq = new float[0], f = new float[TILE];
+        /** One chunk's rounded activations, padded to whole words. */
+        final int[] xq = new int[128];
         private short[] acc = new short[0];
 
         void ensure(int tokens, int words, int chunks) {

@@ -79,7 +79,7 @@ public final class TernaryLinear implements LinearOp {
             xp[i] = i > 0 && java.util.Arrays.equals(t.perm, ((TernaryLinear) ops[i - 1]).perm) ? xp[i - 1] : permute(x, 1, t.in, t.perm);
             gs[i] = t.hasMu ? groupSums(xp[i], 1, t.in, t.groupSize) : null;
         }
-        TiledDecode.run(ks, xp, gs, ys);
+        TiledDecode.run(ks, xp, gs, ys, 1);
         return true;
     }
 

@@ -1,6 +1,5 @@
 package dev.tern.kernels;
 
-import dev.tern.util.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -37,7 +36,6 @@ final class UnpackKernel implements TiledDecode.Kernel {
     /** Token count from which the layer runs through the f32 GEMM. */
     static final int PREFILL_TOKENS = 4;
     private static final int FIELDS = 0x00030003;
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private final int out, in, groups, tiles, words, chunks;
     /** Per chunk: first column, column count, group, first word. */
@@ -89,20 +87,7 @@ final class UnpackKernel implements TiledDecode.Kernel {
             prefill.apply(xp, gs, y, tokens);
             return;
         }
-        if (tokens == 1) {
-            TiledDecode.run(new TiledDecode.Kernel[] {this}, new float[][] {xp}, new float[][] {gs}, new float[][] {y});
-            return;
-        }
-        int minTiles = (int) Math.max(1, (256L << 10) / ((long) TILE * in * tokens));
-        Scratch s = SCRATCH.get();
-        s.ensure(tokens, 8 * words, chunks);
-        for (int t = 0; t < tokens; t++) quantize(xp, t, s, t);
-        Parallel.forRange(tiles, minTiles, (a, b) -> {
-            Scratch mine = SCRATCH.get();
-            for (int tile = a; tile < b; tile++) {
-                for (int t = 0; t < tokens; t++) tileRows(tile, s, t, gs, y, mine);
-            }
-        });
+        TiledDecode.run(this, xp, gs, y, tokens);
     }
 
     @Override public int tiles() { return tiles; }
@@ -112,15 +97,15 @@ final class UnpackKernel implements TiledDecode.Kernel {
     @Override public Class<? extends TiledDecode.Slot> slotClass() { return Scratch.class; }
 
     @Override
-    public void prepare(float[] xp, TiledDecode.Slot slot) {
+    public void prepare(float[] xp, int tokens, TiledDecode.Slot slot) {
         Scratch s = (Scratch) slot;
-        s.ensure(1, 8 * words, chunks);
-        quantize(xp, 0, s, 0);
+        s.ensure(tokens, 8 * words, chunks);
+        for (int t = 0; t < tokens; t++) quantize(xp, t, s);
     }
 
     @Override
-    public void runTile(int tile, TiledDecode.Slot slot, float[] gs, float[] y) {
-        tileRows(tile, (Scratch) slot, 0, gs, y, (Scratch) slot);
+    public void runTile(int tile, TiledDecode.Slot slot, int t, float[] gs, float[] y) {
+        tileRows(tile, (Scratch) slot, t, gs, y);
     }
 
     @Override
@@ -131,11 +116,11 @@ final class UnpackKernel implements TiledDecode.Kernel {
     // ---------------------------------------------------------------- activations
 
     /**
-     * Token t of xp → s.xq[slot] (padded, integers in ±255, held as int so that the rounding and the sum vectorise
-     * with plain float→int conversions), s.dq[slot][chunk] scales and s.sq[slot][chunk] Σ xq.
+     * Token t of xp → s.xq[t] (padded, integers in ±255, held as int so that the rounding and the sum vectorise
+     * with plain float→int conversions), s.dq[t][chunk] scales and s.sq[t][chunk] Σ xq.
      */
-    private void quantize(float[] xp, int t, Scratch s, int slot) {
-        int xo = t * in, qo = slot * 8 * words, co = slot * chunks;
+    private void quantize(float[] xp, int t, Scratch s) {
+        int xo = t * in, qo = t * 8 * words, co = t * chunks;
         int[] xq = s.xq;
         java.util.Arrays.fill(xq, qo, qo + 8 * words, 0);
         java.util.Arrays.fill(s.xs, qo, qo + 8 * words, (short) 0);
@@ -155,11 +140,11 @@ final class UnpackKernel implements TiledDecode.Kernel {
 
     // ---------------------------------------------------------------- one tile, one token
 
-    /** y rows of one tile for token t, whose activations are in s; mine holds the calling thread's accumulators. */
-    private void tileRows(int tile, Scratch s, int t, float[] gs, float[] y, Scratch mine) {
-        float[] f = mine.f;
+    /** y rows of one tile for token t, whose activations are in this thread's s. */
+    private void tileRows(int tile, Scratch s, int t, float[] gs, float[] y) {
+        float[] f = s.f;
         java.util.Arrays.fill(f, 0, TILE, 0f);
-        short[] acc = mine.acc;
+        short[] acc = s.acc;
         int xo = t * 8 * words, co = t * chunks;
         for (int c = 0; c < chunks; c++) {
             dot1(tile, c, s.xs, xo + 8 * chunkWord[c], acc, 0);

@@ -67,13 +67,14 @@ final class VecMath {
         FloatVector acc = FloatVector.zero(S);
         for (int i = 0; i < n; i += S.length()) {
             boolean full = i + S.length() <= n;
-            var m = S.indexInRange(i, n);
-            FloatVector v = full ? FloatVector.fromArray(S, x, off + i) : FloatVector.fromArray(S, x, off + i, m);
+            // the mask only for the tail: full vectors are the hot path
+            FloatVector v = full ? FloatVector.fromArray(S, x, off + i) : FloatVector.fromArray(S, x, off + i, S.indexInRange(i, n));
             FloatVector e = exp(v.sub(shift));
             if (full) {
                 e.intoArray(x, off + i);
                 acc = acc.add(e);
             } else {
+                var m = S.indexInRange(i, n);
                 e.intoArray(x, off + i, m);
                 acc = acc.add(e, m);
             }
@@ -86,10 +87,9 @@ final class VecMath {
         FloatVector acc = FloatVector.zero(S);
         for (int i = 0; i < n; i += S.length()) {
             boolean full = i + S.length() <= n;
-            var m = S.indexInRange(i, n);
-            FloatVector v = full ? FloatVector.fromArray(S, x, off + i) : FloatVector.fromArray(S, x, off + i, m);
+            FloatVector v = full ? FloatVector.fromArray(S, x, off + i) : FloatVector.fromArray(S, x, off + i, S.indexInRange(i, n));
             FloatVector e = exp(v.sub(shift));
-            acc = full ? acc.add(e) : acc.add(e, m);
+            acc = full ? acc.add(e) : acc.add(e, S.indexInRange(i, n));
         }
         return sumLanes(acc);
     }
