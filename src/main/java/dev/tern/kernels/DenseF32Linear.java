@@ -21,28 +21,21 @@ public final class DenseF32Linear extends PanelLinear {
         }
     }
 
+    /** One panel: the same arithmetic, in the same order, as either half of {@link #gemvPanels}. */
     @Override
     void gemvPanel(float[] x, int xo, int p, float[] y, int yo, int nValid) {
         float[] wp = this.wp;
         int base = p * in * NR;
         FloatVector z = FloatVector.zero(S);
-        // eight independent FMA chains hide the 4-cycle FMA latency; this loop is bandwidth-bound anyway
-        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z;
         int k = 0;
-        for (; k + 4 <= in; k += 4) {
+        for (; k + 2 <= in; k += 2) {
             int b = base + k * NR;
-            FloatVector x0 = FloatVector.broadcast(S, x[xo + k]);
-            FloatVector x1 = FloatVector.broadcast(S, x[xo + k + 1]);
-            FloatVector x2 = FloatVector.broadcast(S, x[xo + k + 2]);
-            FloatVector x3 = FloatVector.broadcast(S, x[xo + k + 3]);
+            FloatVector x0 = FloatVector.broadcast(S, x[xo + k]), x1 = FloatVector.broadcast(S, x[xo + k + 1]);
             a0 = FloatVector.fromArray(S, wp, b).fma(x0, a0);
             a1 = FloatVector.fromArray(S, wp, b + V).fma(x0, a1);
             a2 = FloatVector.fromArray(S, wp, b + NR).fma(x1, a2);
             a3 = FloatVector.fromArray(S, wp, b + NR + V).fma(x1, a3);
-            a4 = FloatVector.fromArray(S, wp, b + 2 * NR).fma(x2, a4);
-            a5 = FloatVector.fromArray(S, wp, b + 2 * NR + V).fma(x2, a5);
-            a6 = FloatVector.fromArray(S, wp, b + 3 * NR).fma(x3, a6);
-            a7 = FloatVector.fromArray(S, wp, b + 3 * NR + V).fma(x3, a7);
         }
         for (; k < in; k++) {
             int b = base + k * NR;
@@ -50,7 +43,39 @@ public final class DenseF32Linear extends PanelLinear {
             a0 = FloatVector.fromArray(S, wp, b).fma(x0, a0);
             a1 = FloatVector.fromArray(S, wp, b + V).fma(x0, a1);
         }
-        store(a0.add(a2).add(a4.add(a6)), a1.add(a3).add(a5.add(a7)), y, yo, nValid);
+        store(a0.add(a2), a1.add(a3), y, yo, nValid);
+    }
+
+    /** Panels pa and pb in one loop: two weight streams in flight (see {@link Bf16Linear#gemvPanels}). */
+    @Override
+    void gemvPanels(float[] x, int pa, int pb, float[] y, int na, int nb) {
+        float[] wp = this.wp;
+        int ba = pa * in * NR, bb = pb * in * NR;
+        FloatVector z = FloatVector.zero(S);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, c0 = z, c1 = z, c2 = z, c3 = z;
+        int k = 0;
+        for (; k + 2 <= in; k += 2) {
+            int b = ba + k * NR, d = bb + k * NR;
+            FloatVector x0 = FloatVector.broadcast(S, x[k]), x1 = FloatVector.broadcast(S, x[k + 1]);
+            a0 = FloatVector.fromArray(S, wp, b).fma(x0, a0);
+            a1 = FloatVector.fromArray(S, wp, b + V).fma(x0, a1);
+            a2 = FloatVector.fromArray(S, wp, b + NR).fma(x1, a2);
+            a3 = FloatVector.fromArray(S, wp, b + NR + V).fma(x1, a3);
+            c0 = FloatVector.fromArray(S, wp, d).fma(x0, c0);
+            c1 = FloatVector.fromArray(S, wp, d + V).fma(x0, c1);
+            c2 = FloatVector.fromArray(S, wp, d + NR).fma(x1, c2);
+            c3 = FloatVector.fromArray(S, wp, d + NR + V).fma(x1, c3);
+        }
+        for (; k < in; k++) {
+            int b = ba + k * NR, d = bb + k * NR;
+            FloatVector x0 = FloatVector.broadcast(S, x[k]);
+            a0 = FloatVector.fromArray(S, wp, b).fma(x0, a0);
+            a1 = FloatVector.fromArray(S, wp, b + V).fma(x0, a1);
+            c0 = FloatVector.fromArray(S, wp, d).fma(x0, c0);
+            c1 = FloatVector.fromArray(S, wp, d + V).fma(x0, c1);
+        }
+        store(a0.add(a2), a1.add(a3), y, pa * NR, na);
+        store(c0.add(c2), c1.add(c3), y, pb * NR, nb);
     }
 
     @Override

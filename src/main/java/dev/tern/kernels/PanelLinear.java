@@ -55,6 +55,16 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
     @Override public final int inFeatures() { return in; }
     @Override public final int outFeatures() { return out; }
 
+    /**
+     * Panels a and b at once (two weight streams in flight); by default one after the other. Implementations give
+     * each panel the bits {@link #gemvPanel} gives it, so results do not depend on how panels were paired (which
+     * follows the thread count's chunking).
+     */
+    void gemvPanels(float[] x, int a, int b, float[] y, int na, int nb) {
+        gemvPanel(x, 0, a, y, a * NR, na);
+        gemvPanel(x, 0, b, y, b * NR, nb);
+    }
+
     /** y[yo .. yo+nValid) = panel p times x[xo .. xo+in). */
     abstract void gemvPanel(float[] x, int xo, int p, float[] y, int yo, int nValid);
 
@@ -85,7 +95,13 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
         if (x.length < (long) tokens * in || y.length < (long) tokens * out) throw new IllegalArgumentException("x/y too short");
         if (tokens == 1) {
             Parallel.forRange(panels, 2, (p0, p1) -> {
-                for (int p = p0; p < p1; p++) gemvPanel(x, 0, p, y, p * NR, Math.min(NR, out - p * NR));
+                // the chunk's two halves side by side: two weight streams in flight, each sequential
+                int half = (p1 - p0) / 2;
+                for (int i = 0; i < half; i++) {
+                    int a = p0 + i, b = p0 + half + i;
+                    gemvPanels(x, a, b, y, Math.min(NR, out - a * NR), Math.min(NR, out - b * NR));
+                }
+                if (((p1 - p0) & 1) != 0) gemvPanel(x, 0, p1 - 1, y, (p1 - 1) * NR, Math.min(NR, out - (p1 - 1) * NR));
             });
             return;
         }

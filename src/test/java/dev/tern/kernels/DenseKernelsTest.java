@@ -58,6 +58,31 @@ class DenseKernelsTest {
         }
     }
 
+    /** One-token calls pair panels by chunk, and chunks follow the thread count: pairing must not change any bit. */
+    @Test
+    void pairedPanelsGiveTheBitsOfSinglePanels() {
+        Random r = new Random(15);
+        for (int[] s : new int[][] {{200, 301}, {64, 130}, {97, 1}}) {
+            int out = s[0], in = s[1];
+            float[] w = gaussian(r, out * in, 0.1f), x = gaussian(r, in, 1f);
+            for (PanelLinear op : new PanelLinear[] {new DenseF32Linear(w, out, in), new Bf16Linear(Bf16Linear.toBf16(w), out, in)}) {
+                int panels = op.panels;
+                float[] single = new float[panels * PanelLinear.NR], paired = new float[panels * PanelLinear.NR];
+                for (int p = 0; p < panels; p++) op.gemvPanel(x, 0, p, single, p * PanelLinear.NR, Math.min(PanelLinear.NR, out - p * PanelLinear.NR));
+                for (int p = 0; p + 1 < panels; p += 2) {
+                    // far-apart partners, as in a chunk's two halves
+                    int a = p / 2, b = p / 2 + panels / 2;
+                    op.gemvPanels(x, a, b, paired, Math.min(PanelLinear.NR, out - a * PanelLinear.NR), Math.min(PanelLinear.NR, out - b * PanelLinear.NR));
+                }
+                if (panels % 2 != 0) {
+                    int p = panels - 1;
+                    op.gemvPanel(x, 0, p, paired, p * PanelLinear.NR, Math.min(PanelLinear.NR, out - p * PanelLinear.NR));
+                }
+                assertArrayEquals(single, paired, op.format() + " " + out + "x" + in);
+            }
+        }
+    }
+
     @Test
     void bf16Rounding() {
         assertEquals(1f, Bf16Linear.fromBf16(Bf16Linear.toBf16(1f)));
