@@ -25,6 +25,12 @@ import jdk.incubator.vector.VectorSpecies;
  * pair, and need no unpacking per token, so decoding a slice once and reusing it across tokens is faster than the
  * integer path for prefill on every CPU measured (Zen 3, 256- and 128-bit).
  *
+ * <p>Up to 256 bits, decode reads four tiles at once ({@link #QUAD}): a decode step is compute-dense (about 70
+ * instructions per 64-byte line of codes at 256 bits), so out-of-order execution covers only a few lines ahead, and
+ * one sequential stream per core, as a model streams its layers from memory, left the loop waiting on cache-line
+ * fills (35 against 51 G multiply-adds/s with the codes in L2, Sapphire Rapids at AVX2). Four streams keep more
+ * fills in flight: 2048 → 5632 and 5632 → 2048 streaming went from 35 to 39-42.
+ *
  * <p>Every output is produced by one thread in a fixed order, so results are bit-reproducible across runs and
  * thread counts.
  */
@@ -35,6 +41,12 @@ final class UnpackKernel implements TiledDecode.Kernel {
     private static final int TILE = UnpackLayout.TILE, SUB = TILE / L;
     /** Token count from which the layer runs through the f32 GEMM. */
     static final int PREFILL_TOKENS = 4;
+    /**
+     * Tiles per decode unit of {@link TiledDecode}, read side by side: four up to 256 bits; at 512 bits a tile's word
+     * is already four cache lines, and four tiles of 128 rows made units too coarse to share among threads (native
+     * decode 2-3 % slower).
+     */
+    static final int QUAD = S.vectorBitSize() >= 512 ? 1 : 4;
     private static final int FIELDS = 0x00030003;
 
     private final int out, in, groups, tiles, words, chunks;
@@ -90,8 +102,9 @@ final class UnpackKernel implements TiledDecode.Kernel {
         TiledDecode.run(this, xp, gs, y, tokens);
     }
 
-    @Override public int tiles() { return tiles; }
-    @Override public int rowsPerTile() { return TILE; }
+    /** Decode units: QUAD tiles each, the last one possibly fewer. */
+    @Override public int tiles() { return (tiles + QUAD - 1) / QUAD; }
+    @Override public int rowsPerTile() { return QUAD * TILE; }
     @Override public int in() { return in; }
     @Override public TiledDecode.Slot newSlot() { return new Scratch(); }
     @Override public Class<? extends TiledDecode.Slot> slotClass() { return Scratch.class; }
@@ -104,8 +117,13 @@ final class UnpackKernel implements TiledDecode.Kernel {
     }
 
     @Override
-    public void runTile(int tile, TiledDecode.Slot slot, int t, float[] gs, float[] y) {
-        tileRows(tile, (Scratch) slot, t, gs, y);
+    public void runTile(int quad, TiledDecode.Slot slot, int t, float[] gs, float[] y) {
+        int a = quad * QUAD;
+        if (QUAD == 4 && a + 4 <= tiles) {
+            quadRows(a, (Scratch) slot, t, gs, y);
+        } else {
+            for (int tile = a; tile < tiles; tile++) tileRows(tile, (Scratch) slot, t, gs, y);
+        }
     }
 
     @Override
@@ -138,7 +156,57 @@ final class UnpackKernel implements TiledDecode.Kernel {
         }
     }
 
-    // ---------------------------------------------------------------- one tile, one token
+    // ---------------------------------------------------------------- four tiles or one, one token
+
+    /** y rows of tiles a..a+3 for token t: per chunk, vector v of all four tiles at a time, one stream each. */
+    private void quadRows(int a, Scratch s, int t, float[] gs, float[] y) {
+        float[] f = s.f;
+        java.util.Arrays.fill(f, 0, 4 * TILE, 0f);
+        short[] acc = s.acc;
+        int xo = t * 8 * words, co = t * chunks;
+        for (int c = 0; c < chunks; c++) {
+            for (int v = 0; v < 4; v++) dot4(a, c, v, s.xs, xo + 8 * chunkWord[c], acc);
+            int g = chunkGroup[c];
+            boolean lastOfGroup = c + 1 == chunks || chunkGroup[c + 1] != g;
+            for (int i = 0; i < 4; i++) {
+                int po = ((a + i) * groups + g) * TILE;
+                flush(acc, i * TILE, po, s.dq[co + c], s.sq[co + c], f, i * TILE);
+                if (mu != null && lastOfGroup) addMu(po, gs[t * groups + g], f, i * TILE);
+            }
+        }
+        int r0 = a * TILE;
+        System.arraycopy(f, 0, y, t * out + r0, Math.min(4 * TILE, out - r0));
+    }
+
+    /**
+     * acc[i·TILE + v·L ..] = Σ q·xq (int16, wrapping) over chunk c for vector v of tile a + i, i < 4: the same sums
+     * in the same column order as {@link #dot1}, so the same bits, but from four code streams a tile apart.
+     */
+    private void dot4(int a, int c, int v, short[] xq, int xo, short[] acc) {
+        short[] cd = codes;
+        int w0 = (a * words + chunkWord[c]) * TILE + v * L, st = words * TILE, nw = (chunkLen[c] + 7) >> 3;
+        ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        for (int w = 0; w < nw; w++) {
+            int o = w0 + w * TILE, j = xo + 8 * w;
+            IntVector p = ShortVector.fromArray(S, cd, o).reinterpretAsInts();
+            IntVector q = ShortVector.fromArray(S, cd, o + st).reinterpretAsInts();
+            IntVector r = ShortVector.fromArray(S, cd, o + 2 * st).reinterpretAsInts();
+            IntVector s = ShortVector.fromArray(S, cd, o + 3 * st).reinterpretAsInts();
+            for (int k = 0; k < 8; k++) {
+                ShortVector x = ShortVector.broadcast(S, xq[j + k]);
+                int sh = 2 * k;
+                a0 = a0.add(p.lanewise(VectorOperators.LSHR, sh).and(FIELDS).reinterpretAsShorts().mul(x));
+                a1 = a1.add(q.lanewise(VectorOperators.LSHR, sh).and(FIELDS).reinterpretAsShorts().mul(x));
+                a2 = a2.add(r.lanewise(VectorOperators.LSHR, sh).and(FIELDS).reinterpretAsShorts().mul(x));
+                a3 = a3.add(s.lanewise(VectorOperators.LSHR, sh).and(FIELDS).reinterpretAsShorts().mul(x));
+            }
+        }
+        int ao = v * L;
+        a0.intoArray(acc, ao);
+        a1.intoArray(acc, ao + TILE);
+        a2.intoArray(acc, ao + 2 * TILE);
+        a3.intoArray(acc, ao + 3 * TILE);
+    }
 
     /** y rows of one tile for token t, whose activations are in this thread's s. */
     private void tileRows(int tile, Scratch s, int t, float[] gs, float[] y) {
@@ -239,8 +307,8 @@ final class UnpackKernel implements TiledDecode.Kernel {
     /** Per-thread buffers (quantized activations, scales, accumulators), grown on demand. */
     private static final class Scratch extends TiledDecode.Slot {
         int[] xq = new int[0];
-        short[] xs = new short[0], acc = new short[TILE];
-        float[] dq = new float[0], f = new float[TILE];
+        short[] xs = new short[0], acc = new short[4 * TILE];
+        float[] dq = new float[0], f = new float[4 * TILE];
         int[] sq = new int[0];
 
         void ensure(int tokens, int paddedCols, int chunks) {

@@ -119,10 +119,13 @@ class TernaryKernelsTest {
     void integerKernelsMatchIntegerReference() {
         Random r = new Random(16);
         for (KernelKind kind : new KernelKind[] {KernelKind.UNPACK, KernelKind.TABLE_128, KernelKind.LUT3_512}) {
-            // 600 rows = 19 tiles; 1024 x 8192 spans several parallel chunks, so each thread quantizes on its own
+            // 600 rows = 19 tiles; 1024 x 8192 spans several parallel chunks, so each thread quantizes on its own;
+            // 250, 500 and 1100 rows end in a partial tile of a full four-tile decode unit at 128, 256 or 512 bits, or
+            // in a partial unit
             int[][] shapes = slow(kind) ? new int[][] {{70, 1000, 128}, {40, 259, 64}, {9, 103, 7}, {40, 100, 3}}
                     : new int[][] {{70, 1000, 128}, {33, 2048, 128}, {40, 259, 64}, {9, 103, 7}, {600, 400, 128},
-                        {1024, 8192, 128}, {40, 100, 3}, {300, 700, 256}, {50, 1000, 200}};
+                        {1024, 8192, 128}, {40, 100, 3}, {300, 700, 256}, {50, 1000, 200}, {250, 300, 128}, {500, 300, 128},
+                        {1100, 300, 128}};
             for (int[] s : shapes) {
                 if (!kind.supports(s[2])) continue;
                 TernaryMatrix m = ternary(r, s[0], s[1], s[2], true);
@@ -172,7 +175,7 @@ class TernaryKernelsTest {
     void integerKernelsAgreeBitForBit() {
         Random r = new Random(17);
         for (int[] s : new int[][] {{70, 1000, 128}, {33, 2048, 128}, {40, 259, 64}, {9, 103, 7}, {65, 300, 128}, {17, 130, 128},
-            {3, 700, 256}, {600, 400, 128}}) {
+            {3, 700, 256}, {600, 400, 128}, {250, 300, 128}, {500, 300, 128}, {1100, 300, 128}}) {
             TernaryMatrix m = ternary(r, s[0], s[1], s[2], true);
             TernaryLinear a = new TernaryLinear(m, KernelKind.UNPACK);
             for (KernelKind k : new KernelKind[] {KernelKind.TABLE_128, KernelKind.LUT3_512}) {
