@@ -1,5 +1,6 @@
 package dev.tern.cli;
 
+import dev.tern.kernels.KernelConfig;
 import dev.tern.model.LoadedModel;
 import dev.tern.model.ModelLoader;
 import picocli.CommandLine.Mixin;
@@ -17,7 +18,13 @@ public final class ModelOptions {
 
     @Mixin KernelOptions kernels;
 
+    /** The model, its ternary layers on the kernel that decodes fastest here (generate, bench). */
     public LoadedModel load() {
-        return ModelLoader.load(model, ModelLoader.FloatFormat.parse(weights), kernels.config(), kernels.log());
+        return load(KernelConfig.Workload.DECODE);
+    }
+
+    /** The model, its ternary layers on the kernel that runs this workload fastest here. */
+    public LoadedModel load(KernelConfig.Workload workload) {
+        return ModelLoader.load(model, ModelLoader.FloatFormat.parse(weights), kernels.config().forWorkload(workload), kernels.log());
     }
 }

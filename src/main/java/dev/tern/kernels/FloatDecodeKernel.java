@@ -151,6 +151,11 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
      * the record's own dequantization does.
      */
     @Override
+    boolean decodes() {
+        return true;
+    }
+
+    @Override
     void decode(int p, int k0, int kLen, float[] dst) {
         int tile = p / SUB, lane0 = (p % SUB) * NR, end = k0 + kLen;
         int k = k0;

@@ -5,17 +5,29 @@ import java.nio.file.Path;
 
 /**
  * How a model's packed ternary layers run, resolved once per model load ({@link KernelSelector#choose}) and passed
- * to every layer: a pinned kernel, or null to choose by measurement (the probe's result is cached in cacheFile;
- * null: no cache).
+ * to every layer: a pinned kernel, or null to choose by measurement for the given workload (the probe's result is
+ * cached in cacheFile; null: no cache).
  */
-public record KernelConfig(KernelKind pinned, Path cacheFile) {
-    /** Measure on first use, cache the choice in the user's cache folder. */
+public record KernelConfig(KernelKind pinned, Path cacheFile, Workload workload) {
+    /**
+     * What the model will mostly run, which the probe times: DECODE (one token at a time, as generate and bench do)
+     * or PREFILL (long windows of tokens, as evaluation does). Kernels rank differently for the two: lut3-512 decodes
+     * fastest on AVX-512, while its integer prefill ran evaluation at 0.74x the f32 GEMM the others share.
+     */
+    public enum Workload { DECODE, PREFILL }
+
+    /** Measure on first use for decoding, cache the choice in the user's cache folder. */
     public static KernelConfig auto() {
-        return new KernelConfig(null, KernelCache.defaultFile());
+        return new KernelConfig(null, KernelCache.defaultFile(), Workload.DECODE);
     }
 
     public static KernelConfig pinned(KernelKind kind) {
-        return new KernelConfig(kind, null);
+        return new KernelConfig(kind, null, Workload.DECODE);
+    }
+
+    /** The same configuration, with the probe timing this workload. */
+    public KernelConfig forWorkload(Workload w) {
+        return new KernelConfig(pinned, cacheFile, w);
     }
 
     /**

@@ -11,8 +11,8 @@ import java.util.function.Consumer;
 
 /**
  * Picks the ternary kernel for a model by measurement: every kernel that fits this JVM's vectors and the model's
- * group size is timed on the model's own input widths (256 rows each, one decode token 32 times and one
- * eight-token prefill per round), and the fastest wins. A kernel whose operations fall into the Vector API's Java
+ * group size is timed on the model's own input widths (256 rows each; per round, for decoding, one token 32 times
+ * and one eight-token call, and for prefill one 128-token call), and the fastest wins. A kernel whose operations fall into the Vector API's Java
  * fallback on this CPU (100x slower, and nothing fails) loses by construction, whatever the CPU claims. The choice
  * is cached per CPU model, JDK, Tern version, vector flags and shapes, so the probe runs once per machine.
  */
@@ -20,7 +20,7 @@ public final class KernelSelector {
     /** How the kernel was decided: pinned by the user, found in the cache, or measured now. */
     public record Choice(KernelKind kind, String how, List<KernelRace.Result> results, long probeNanos) {
         public String describe() {
-            return kind.label() + " (" + how + (how.equals("measured") ? String.format(" in %.2f s", probeNanos / 1e9) : "") + ")";
+            return kind.label() + " (" + how + (how.startsWith("measured") ? String.format(" in %.2f s", probeNanos / 1e9) : "") + ")";
         }
     }
 
@@ -35,6 +35,11 @@ public final class KernelSelector {
      * in a real layer, and 8 tokens, where prefill paths take over.
      */
     private static final int PROBE_ROWS = 256, PROBE_TOKENS = 8;
+    /**
+     * Tokens of the prefill workload's call: evaluation runs windows of hundreds of tokens, where the f32 GEMM over
+     * decoded codes amortises its decoding; at 128 tokens it already ranks as it does at 512.
+     */
+    private static final int PREFILL_TOKENS = 128;
     /**
      * One-token calls per round: decode is what the kernels differ in most (unpack and table-128 share their prefill
      * path), and with 8 calls the prefill call's time hid a 1.6x decode difference down to 1.5 % of a round.
@@ -67,15 +72,18 @@ public final class KernelSelector {
         List<int[]> distinct = distinct(shapes);
         List<KernelKind> candidates = candidates(distinct);
         if (candidates.size() == 1) return new Choice(candidates.get(0), "only candidate", List.of(), 0);
-        String key = KernelCache.key(dev.tern.cli.Versions.VERSION, distinct);
+        boolean prefill = cfg.workload() == KernelConfig.Workload.PREFILL;
+        String key = KernelCache.key(dev.tern.cli.Versions.VERSION, distinct) + (prefill ? "; workload=prefill" : "");
         String cached = KernelCache.lookup(cfg.cacheFile(), key);
         if (cached != null) {
-            for (KernelKind k : candidates) if (k.label().equals(cached)) return new Choice(k, "cached", List.of(), 0);
+            for (KernelKind k : candidates) if (k.label().equals(cached)) return new Choice(k, prefill ? "cached, for prefill" : "cached", List.of(), 0);
         }
         long t0 = System.nanoTime();
         List<KernelRace.Entry> entries = new ArrayList<>();
         for (KernelKind k : candidates) {
-            entries.add(new KernelRace.Entry(k.label(), probeWork(k, WARM_SHAPE, WARM_ROWS), probeWork(k, distinct, PROBE_ROWS)));
+            entries.add(prefill
+                    ? new KernelRace.Entry(k.label(), prefillWork(k, WARM_SHAPE, WARM_ROWS, PROBE_TOKENS), prefillWork(k, distinct, PROBE_ROWS, PREFILL_TOKENS))
+                    : new KernelRace.Entry(k.label(), probeWork(k, WARM_SHAPE, WARM_ROWS), probeWork(k, distinct, PROBE_ROWS)));
         }
         KernelRace.Outcome race = KernelRace.run(entries, KernelRace.Clock.SYSTEM, LIMITS);
         List<KernelRace.Result> results = race.results();
@@ -89,7 +97,7 @@ public final class KernelSelector {
         log.accept(String.format("kernel probe: %.2f s warm-up (JIT), %.2f s timed rounds, %.2f s in all", race.warmNanos() / 1e9,
                 race.timedNanos() / 1e9, spent / 1e9));
         KernelCache.store(cfg.cacheFile(), key, kind.label(), timings, log);
-        return new Choice(kind, "measured", results, spent);
+        return new Choice(kind, prefill ? "measured for prefill" : "measured", results, spent);
     }
 
     /** The CPU's model name (lscpu's "Model name"), for speed reports. */
@@ -128,30 +136,50 @@ public final class KernelSelector {
 
     /** One round: per shape, 32 single-token calls and one 8-token call on a seeded layer of the given rows. */
     static Runnable probeWork(KernelKind k, List<int[]> shapes, int rows) {
-        java.util.SplittableRandom r = new java.util.SplittableRandom(42);
-        int n = shapes.size();
-        TernaryKernel[] kernels = new TernaryKernel[n];
-        float[][] x = new float[n][], gs = new float[n][], y = new float[n][];
-        for (int i = 0; i < n; i++) {
-            int in = shapes.get(i)[0], g = shapes.get(i)[1], groups = TernaryPacking.groups(in, g);
-            byte[] codes = new byte[rows * in];
-            for (int j = 0; j < codes.length; j++) codes[j] = (byte) (r.nextInt(3) - 1);
-            float[] alpha = new float[rows * groups], mu = new float[alpha.length];
-            for (int j = 0; j < alpha.length; j++) {
-                alpha[j] = (float) (0.01 + 0.01 * r.nextDouble());
-                mu[j] = (float) (0.001 * (r.nextDouble() - 0.5));
-            }
-            kernels[i] = k.create(new TernaryMatrix(rows, in, g, codes, alpha, mu, null), true);
-            x[i] = new float[PROBE_TOKENS * in];
-            for (int j = 0; j < x[i].length; j++) x[i][j] = (float) (r.nextDouble() * 2 - 1);
-            gs[i] = TernaryLinear.groupSums(x[i], PROBE_TOKENS, in, g);
-            y[i] = new float[PROBE_TOKENS * rows];
-        }
+        Layers l = new Layers(k, shapes, rows, PROBE_TOKENS);
         return () -> {
-            for (int i = 0; i < n; i++) {
-                for (int t = 0; t < DECODE_CALLS; t++) kernels[i].apply(x[i], gs[i], y[i], 1);
-                kernels[i].apply(x[i], gs[i], y[i], PROBE_TOKENS);
+            for (int i = 0; i < l.kernels.length; i++) {
+                for (int t = 0; t < DECODE_CALLS; t++) l.kernels[i].apply(l.x[i], l.gs[i], l.y[i], 1);
+                l.kernels[i].apply(l.x[i], l.gs[i], l.y[i], PROBE_TOKENS);
             }
         };
+    }
+
+    /** One round of the prefill workload: per shape, one call of `tokens` tokens. */
+    static Runnable prefillWork(KernelKind k, List<int[]> shapes, int rows, int tokens) {
+        Layers l = new Layers(k, shapes, rows, tokens);
+        return () -> {
+            for (int i = 0; i < l.kernels.length; i++) l.kernels[i].apply(l.x[i], l.gs[i], l.y[i], tokens);
+        };
+    }
+
+    /** Seeded probe layers of one kernel, one per shape, with inputs of `tokens` tokens. */
+    private static final class Layers {
+        final TernaryKernel[] kernels;
+        final float[][] x, gs, y;
+
+        Layers(KernelKind k, List<int[]> shapes, int rows, int tokens) {
+            java.util.SplittableRandom r = new java.util.SplittableRandom(42);
+            int n = shapes.size();
+            kernels = new TernaryKernel[n];
+            x = new float[n][];
+            gs = new float[n][];
+            y = new float[n][];
+            for (int i = 0; i < n; i++) {
+                int in = shapes.get(i)[0], g = shapes.get(i)[1], groups = TernaryPacking.groups(in, g);
+                byte[] codes = new byte[rows * in];
+                for (int j = 0; j < codes.length; j++) codes[j] = (byte) (r.nextInt(3) - 1);
+                float[] alpha = new float[rows * groups], mu = new float[alpha.length];
+                for (int j = 0; j < alpha.length; j++) {
+                    alpha[j] = (float) (0.01 + 0.01 * r.nextDouble());
+                    mu[j] = (float) (0.001 * (r.nextDouble() - 0.5));
+                }
+                kernels[i] = k.create(new TernaryMatrix(rows, in, g, codes, alpha, mu, null), true);
+                x[i] = new float[tokens * in];
+                for (int j = 0; j < x[i].length; j++) x[i][j] = (float) (r.nextDouble() * 2 - 1);
+                gs[i] = TernaryLinear.groupSums(x[i], tokens, in, g);
+                y[i] = new float[tokens * rows];
+            }
+        }
     }
 }

@@ -39,6 +39,15 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
     /** Input column k of the weights is x[gather[k]] (null: x in order); the GEMM gathers while it packs x. */
     final int[] gather;
     private float[] xpScratch = new float[0];
+    /**
+     * Layers that decode their weights (the ternary prefill paths) and whose f32 weights take at most this many
+     * bytes keep them decoded after the first GEMM: such a layer is too small for its 2-bit form to save memory
+     * traffic, and decoding each slice for each block of tokens cost its prefill 4-10 % against the f32 GEMM
+     * (tinystories-656k's 128 × 384 layers at 512 tokens). Same floats, same GEMM: the same bits.
+     */
+    static final long DECODED_RESIDENT_BYTES = 256 << 10;
+    /** All panels decoded, k-major as {@link DenseF32Linear} stores them, or null. */
+    private volatile float[] decoded;
 
     PanelLinear(int out, int in) {
         this(out, in, null);
@@ -74,12 +83,30 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
      * slice once per block and reusing it across TB token tiles keeps the conversion off the FMA critical path.
      */
     float[] slice(int p, int k0, int kLen, float[] scratch) {
+        float[] d = decoded;
+        if (d != null) return d;
         decode(p, k0, kLen, scratch);
         return scratch;
     }
 
+    /** Where {@link #slice} returned its own array instead of scratch: the offset of panel p, input k0, in it. */
     int sliceOffset(int p, int k0) {
-        return 0;
+        return (p * in + k0) * NR;
+    }
+
+    /** Whether this layer decodes its weights ({@link #decode}) rather than storing f32 or bf16 panels. */
+    boolean decodes() {
+        return false;
+    }
+
+    private void keepDecodedIfSmall() {
+        if (decoded != null || !decodes() || 4L * panels * in * NR > DECODED_RESIDENT_BYTES) return;
+        float[] d = new float[panels * in * NR], panel = new float[in * NR];
+        for (int p = 0; p < panels; p++) {
+            decode(p, 0, in, panel);
+            System.arraycopy(panel, 0, d, p * in * NR, in * NR);
+        }
+        decoded = d;
     }
 
     /**
@@ -109,6 +136,7 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
     }
 
     private void gemm(float[] x, float[] y, int tokens) {
+        keepDecodedIfSmall();
         int tiles = (tokens + MR - 1) / MR;
         int need = tiles * in * MR;
         if (xpScratch.length < need) xpScratch = new float[need];

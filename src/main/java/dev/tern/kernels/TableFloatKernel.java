@@ -76,6 +76,11 @@ final class TableFloatKernel extends PanelLinear {
      * A panel is NR rows: half a 16-row tile at 128 bits, one or two tiles at 256 or 512.
      */
     @Override
+    boolean decodes() {
+        return true;
+    }
+
+    @Override
     void decode(int p, int k0, int kLen, float[] dst) {
         for (int h = 0; h < NR / 8; h++) {
             int r = p * NR + 8 * h;

@@ -129,9 +129,10 @@ public final class Transformer {
 
     /**
      * Causal attention of n query rows (positions startPos..) over the cache, whose keys and values are stored
-     * transposed per KV head ([channel][position], stride cap): query·key for all positions is a run of axpy's, and
-     * scores·values a run of dot products, over long contiguous rows, which vectorises well even for the tiny head
-     * sizes of small models. Heads run in parallel (one query row per head is enough work when decoding).
+     * transposed per KV head ([channel][position], stride cap): query·key for all positions sums rows of keys scaled
+     * by the query's channels, and scores·values is a dot product per channel, over long contiguous rows, which
+     * vectorises well even for the tiny head sizes of small models. Heads run in parallel (one query row per head is
+     * enough work when decoding).
      */
     private void attention(float[] q, float[] kt, float[] vt, int cap, float[] att, int n, int startPos) {
         int heads = c.numHeads(), hd = c.headDim(), qDim = c.qDim(), kvHeads = c.numKvHeads();
@@ -146,11 +147,9 @@ public final class Transformer {
                 int len = startPos + t + 1;
                 int qo = t * qDim + hh * hd;
                 int kh = hh / group;
-                java.util.Arrays.fill(scores, 0, len, 0f);
-                for (int d = 0; d < hd; d++) VecMath.axpy(q[qo + d] * scale, kt, (kh * hd + d) * cap, scores, 0, len);
+                VecMath.scoresT(q, qo, scale, hd, kt, kh * hd * cap, cap, scores, len);
                 Ops.softmax(scores, 0, len);
-                int ao = t * qDim + hh * hd;
-                for (int d = 0; d < hd; d++) att[ao + d] = VecMath.dot(scores, 0, vt, (kh * hd + d) * cap, len);
+                VecMath.dotRows(scores, len, vt, kh * hd * cap, cap, hd, att, t * qDim + hh * hd);
             }
         });
     }

@@ -139,6 +139,71 @@ final class VecMath {
         for (; i < n; i++) x[off + i] *= a;
     }
 
+    /**
+     * scores[p] = Σ_d (q[qo+d]·scale)·kt[ko + d·stride + p] for p < len, d in order: the bits of clearing scores and
+     * running one {@link #axpy} per d, with the sums of four vectors of positions held in registers over all d
+     * instead of loaded and stored once per d.
+     */
+    static void scoresT(float[] q, int qo, float scale, int hd, float[] kt, int ko, int stride, float[] scores, int len) {
+        int l = S.length(), p = 0;
+        for (; p + 4 * l <= len; p += 4 * l) {
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int d = 0, o = ko + p; d < hd; d++, o += stride) {
+                FloatVector qd = FloatVector.broadcast(S, q[qo + d] * scale);
+                a0 = FloatVector.fromArray(S, kt, o).fma(qd, a0);
+                a1 = FloatVector.fromArray(S, kt, o + l).fma(qd, a1);
+                a2 = FloatVector.fromArray(S, kt, o + 2 * l).fma(qd, a2);
+                a3 = FloatVector.fromArray(S, kt, o + 3 * l).fma(qd, a3);
+            }
+            a0.intoArray(scores, p);
+            a1.intoArray(scores, p + l);
+            a2.intoArray(scores, p + 2 * l);
+            a3.intoArray(scores, p + 3 * l);
+        }
+        for (int bound = S.loopBound(len); p < bound; p += l) {
+            FloatVector a0 = FloatVector.zero(S);
+            for (int d = 0, o = ko + p; d < hd; d++, o += stride) a0 = FloatVector.fromArray(S, kt, o).fma(FloatVector.broadcast(S, q[qo + d] * scale), a0);
+            a0.intoArray(scores, p);
+        }
+        for (; p < len; p++) {
+            float sum = 0f;
+            for (int d = 0, o = ko + p; d < hd; d++, o += stride) sum += q[qo + d] * scale * kt[o];
+            scores[p] = sum;
+        }
+    }
+
+    /**
+     * out[oo+r] = {@link #dot}(w, 0, vt, vo + r·stride, n) for r < rows: the same bits, four rows at a time, so
+     * that four independent FMA chains share each load of w instead of one chain waiting on FMA latency.
+     */
+    static void dotRows(float[] w, int n, float[] vt, int vo, int stride, int rows, float[] out, int oo) {
+        int r = 0, bound = S.loopBound(n);
+        for (; r + 4 <= rows; r += 4) {
+            int b0 = vo + r * stride, b1 = b0 + stride, b2 = b1 + stride, b3 = b2 + stride;
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            int i = 0;
+            for (; i < bound; i += S.length()) {
+                FloatVector x = FloatVector.fromArray(S, w, i);
+                a0 = x.fma(FloatVector.fromArray(S, vt, b0 + i), a0);
+                a1 = x.fma(FloatVector.fromArray(S, vt, b1 + i), a1);
+                a2 = x.fma(FloatVector.fromArray(S, vt, b2 + i), a2);
+                a3 = x.fma(FloatVector.fromArray(S, vt, b3 + i), a3);
+            }
+            float s0 = sumLanes(a0), s1 = sumLanes(a1), s2 = sumLanes(a2), s3 = sumLanes(a3);
+            for (; i < n; i++) {
+                s0 += w[i] * vt[b0 + i];
+                s1 += w[i] * vt[b1 + i];
+                s2 += w[i] * vt[b2 + i];
+                s3 += w[i] * vt[b3 + i];
+            }
+            out[oo + r] = s0;
+            out[oo + r + 1] = s1;
+            out[oo + r + 2] = s2;
+            out[oo + r + 3] = s3;
+        }
+        for (; r < rows; r++) out[oo + r] = dot(w, 0, vt, vo + r * stride, n);
+    }
+
     /** y[yo..] += a * x[xo..] */
     static void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
         int i = 0;

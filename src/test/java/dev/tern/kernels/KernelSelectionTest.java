@@ -139,7 +139,7 @@ class KernelSelectionTest {
         Path cache = dir.resolve("tern").resolve("kernels.json");
         List<int[]> shapes = List.of(new int[] {96, 32});
         List<String> log = new ArrayList<>();
-        KernelConfig cfg = new KernelConfig(null, cache);
+        KernelConfig cfg = new KernelConfig(null, cache, KernelConfig.Workload.DECODE);
         KernelSelector.Choice first = KernelSelector.choose(cfg, shapes, log::add);
         assertEquals("measured", first.how());
         assertTrue(Files.isRegularFile(cache));
@@ -149,6 +149,11 @@ class KernelSelectionTest {
         assertEquals(first.kind(), second.kind());
         Files.writeString(cache, "{not json");
         assertEquals("measured", KernelSelector.choose(cfg, shapes, s -> { }).how());
+        assertEquals("cached", KernelSelector.choose(cfg, shapes, s -> { }).how());
+        // the prefill workload is probed and cached on its own: kernels rank differently for long windows
+        KernelConfig pre = cfg.forWorkload(KernelConfig.Workload.PREFILL);
+        assertEquals("measured for prefill", KernelSelector.choose(pre, shapes, s -> { }).how());
+        assertEquals("cached, for prefill", KernelSelector.choose(pre, shapes, s -> { }).how());
         assertEquals("cached", KernelSelector.choose(cfg, shapes, s -> { }).how());
     }
 }

@@ -193,6 +193,35 @@ class TernaryKernelsTest {
         }
     }
 
+    /**
+     * A layer small enough to keep its decoded f32 weights after the first prefill gives the bits of the same rows
+     * inside a layer too large to keep them, which decodes slice by slice: each output row depends only on its
+     * panel's weights, so the two paths must agree exactly.
+     */
+    @Test
+    void smallLayersKeptDecodedGiveTheBitsOfSliceBySliceDecoding() {
+        Random r = new Random(18);
+        int small = 40, big = 2000, in = 259, gs = 64;
+        TernaryMatrix m = ternary(r, big, in, gs, true);
+        int groups = m.groups();
+        TernaryMatrix head = new TernaryMatrix(small, in, gs, java.util.Arrays.copyOf(m.codes(), small * in),
+                java.util.Arrays.copyOf(m.alpha(), small * groups), java.util.Arrays.copyOf(m.mu(), small * groups), m.perm());
+        assertTrue(4L * big * in > PanelLinear.DECODED_RESIDENT_BYTES && 4L * 48 * in <= PanelLinear.DECODED_RESIDENT_BYTES);
+        for (KernelKind k : new KernelKind[] {KernelKind.UNPACK, KernelKind.TABLE_128, KernelKind.FLOAT}) {
+            if (!k.fitsThisJvm()) continue;
+            TernaryLinear a = new TernaryLinear(head, k), b = new TernaryLinear(m, k);
+            for (int t : new int[] {5, 17, 17}) {
+                float[] x = gaussian(r, t * in, 1f), ya = new float[t * small], yb = new float[t * big];
+                a.apply(x, ya, t);
+                b.apply(x, yb, t);
+                for (int tok = 0; tok < t; tok++) {
+                    assertArrayEquals(java.util.Arrays.copyOfRange(yb, tok * big, tok * big + small),
+                            java.util.Arrays.copyOfRange(ya, tok * small, tok * small + small), k + " t=" + t + " token " + tok);
+                }
+            }
+        }
+    }
+
     /** Activation mode of a kernel under test: f32 activations must match to float rounding, integer ones to their rounding. */
     enum Act { F32, INT }
 
