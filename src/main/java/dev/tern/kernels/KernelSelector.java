@@ -11,7 +11,7 @@ import java.util.function.Consumer;
 
 /**
  * Picks the ternary kernel for a model by measurement: every kernel that fits this JVM's vectors and the model's
- * group size is timed on the model's own input widths (256 rows each; per round, for decoding, one token 32 times
+ * group size is timed on the model's own input widths (256 rows per thread; per round, for decoding, one token 32 times
  * and one eight-token call, and for prefill one 128-token call), and the fastest wins. A kernel whose operations fall into the Vector API's Java
  * fallback on this CPU (100x slower, and nothing fails) loses by construction, whatever the CPU claims. The choice
  * is cached per CPU model, JDK, Tern version, vector flags and shapes, so the probe runs once per machine.
@@ -31,10 +31,13 @@ public final class KernelSelector {
      */
     static final KernelRace.Limits LIMITS = new KernelRace.Limits(200_000_000L, 150_000_000L, 2_500_000_000L, 1_000_000_000L, 5, 8, 4.0);
     /**
-     * Probe layers: 256 rows, enough that per-call costs (quantizing the token, waking a thread) weigh as they do
-     * in a real layer, and 8 tokens, where prefill paths take over.
+     * Probe layers: 256 rows per thread (at least 512), enough that per-call costs (quantizing the token, waking a
+     * thread) weigh as they do in a real layer, and that every kernel's decode units (up to 256 rows: four 64-row
+     * unpack tiles at AVX2) keep all threads busy as a model's 2048-row layers do (with 256 rows, unpack-256 was
+     * one unit on one thread and lost the probe to table-128, which decodes TinyLlama 15 % slower); 8 tokens, where
+     * prefill paths take over.
      */
-    private static final int PROBE_ROWS = 256, PROBE_TOKENS = 8;
+    private static final int PROBE_ROWS = 256 * Math.max(2, dev.tern.util.Parallel.threads()), PROBE_TOKENS = 8;
     /**
      * Tokens of the prefill workload's call: evaluation runs windows of hundreds of tokens, where the f32 GEMM over
      * decoded codes amortises its decoding; at 128 tokens it already ranks as it does at 512.
