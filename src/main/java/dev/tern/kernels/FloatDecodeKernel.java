@@ -144,17 +144,17 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
         return x[xo + (gather == null ? k : gather[k])];
     }
 
+    @Override
+    boolean decodes() {
+        return true;
+    }
+
     /**
      * dst[k·NR + i] = α·t + μ of panel p's row i and stored column k0 + k, for k < kLen. The panel is sub-vector
      * p % SUB of tile p / SUB; seen as int lanes, its low halves are rows 0..V−1 and its high halves rows V..NR−1
      * ({@link TernaryPacking#unpackLane}). t = q − 1 is converted to float and fma(t, α, μ) rounds once, exactly as
      * the record's own dequantization does.
      */
-    @Override
-    boolean decodes() {
-        return true;
-    }
-
     @Override
     void decode(int p, int k0, int kLen, float[] dst) {
         int tile = p / SUB, lane0 = (p % SUB) * NR, end = k0 + kLen;

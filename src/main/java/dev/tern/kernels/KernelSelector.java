@@ -31,13 +31,13 @@ public final class KernelSelector {
      */
     static final KernelRace.Limits LIMITS = new KernelRace.Limits(200_000_000L, 150_000_000L, 2_500_000_000L, 1_000_000_000L, 5, 8, 4.0);
     /**
-     * Probe layers: 256 rows per thread (at least 512), enough that per-call costs (quantizing the token, waking a
+     * Probe layers: 256 rows per thread (at least 512, at most 2048), enough that per-call costs (quantizing the token, waking a
      * thread) weigh as they do in a real layer, and that every kernel's decode units (up to 256 rows: four 64-row
      * unpack tiles at AVX2) keep all threads busy as a model's 2048-row layers do (with 256 rows, unpack-256 was
      * one unit on one thread and lost the probe to table-128, which decodes TinyLlama 15 % slower); 8 tokens, where
      * prefill paths take over.
      */
-    private static final int PROBE_ROWS = 256 * Math.max(2, dev.tern.util.Parallel.threads()), PROBE_TOKENS = 8;
+    private static final int PROBE_ROWS = 256 * Math.min(8, Math.max(2, dev.tern.util.Parallel.threads())), PROBE_TOKENS = 8;
     /**
      * Tokens of the prefill workload's call: evaluation runs windows of hundreds of tokens, where the f32 GEMM over
      * decoded codes amortises its decoding; at 128 tokens it already ranks as it does at 512.
@@ -76,7 +76,9 @@ public final class KernelSelector {
         List<KernelKind> candidates = candidates(distinct);
         if (candidates.size() == 1) return new Choice(candidates.get(0), "only candidate", List.of(), 0);
         boolean prefill = cfg.workload() == KernelConfig.Workload.PREFILL;
-        String key = KernelCache.key(dev.tern.cli.Versions.VERSION, distinct) + (prefill ? "; workload=prefill" : "");
+        // the ranking depends on the thread count (decode units per thread), so the choice is cached per count
+        String key = KernelCache.key(dev.tern.cli.Versions.VERSION, distinct) + "; threads=" + dev.tern.util.Parallel.threads()
+                + (prefill ? "; workload=prefill" : "");
         String cached = KernelCache.lookup(cfg.cacheFile(), key);
         if (cached != null) {
             for (KernelKind k : candidates) if (k.label().equals(cached)) return new Choice(k, prefill ? "cached, for prefill" : "cached", List.of(), 0);
@@ -178,6 +180,7 @@ public final class KernelSelector {
                     mu[j] = (float) (0.001 * (r.nextDouble() - 0.5));
                 }
                 kernels[i] = k.create(new TernaryMatrix(rows, in, g, codes, alpha, mu, null), true);
+                kernels[i].keepDecodedWeights(false);
                 x[i] = new float[tokens * in];
                 for (int j = 0; j < x[i].length; j++) x[i][j] = (float) (r.nextDouble() * 2 - 1);
                 gs[i] = TernaryLinear.groupSums(x[i], tokens, in, g);

@@ -48,6 +48,7 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
     static final long DECODED_RESIDENT_BYTES = 256 << 10;
     /** All panels decoded, k-major as {@link DenseF32Linear} stores them, or null. */
     private volatile float[] decoded;
+    private volatile boolean keepDecoded = true;
 
     PanelLinear(int out, int in) {
         this(out, in, null);
@@ -99,8 +100,14 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
         return false;
     }
 
+    /** See {@link TernaryKernel#keepDecodedWeights}. */
+    public void keepDecodedWeights(boolean keep) {
+        keepDecoded = keep;
+        if (!keep) decoded = null;
+    }
+
     private void keepDecodedIfSmall() {
-        if (decoded != null || !decodes() || 4L * panels * in * NR > DECODED_RESIDENT_BYTES) return;
+        if (decoded != null || !keepDecoded || !decodes() || 4L * panels * in * NR > DECODED_RESIDENT_BYTES) return;
         float[] d = new float[panels * in * NR], panel = new float[in * NR];
         for (int p = 0; p < panels; p++) {
             decode(p, 0, in, panel);

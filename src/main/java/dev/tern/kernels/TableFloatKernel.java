@@ -70,16 +70,16 @@ final class TableFloatKernel extends PanelLinear {
         System.arraycopy(acc, 0, y, yo, nValid);
     }
 
-    /**
-     * dst[k·NR + i] = α·t + μ of panel p's row i and stored column k0 + k, for k < kLen; t = q − 1 is converted to
-     * float and fma(t, α, μ) rounds once, as {@link FloatDecodeKernel#decode} and the record's dequantization do.
-     * A panel is NR rows: half a 16-row tile at 128 bits, one or two tiles at 256 or 512.
-     */
     @Override
     boolean decodes() {
         return true;
     }
 
+    /**
+     * dst[k·NR + i] = α·t + μ of panel p's row i and stored column k0 + k, for k < kLen; t = q − 1 is converted to
+     * float and fma(t, α, μ) rounds once, as {@link FloatDecodeKernel#decode} and the record's dequantization do.
+     * A panel is NR rows: half a 16-row tile at 128 bits, one or two tiles at 256 or 512.
+     */
     @Override
     void decode(int p, int k0, int kLen, float[] dst) {
         for (int h = 0; h < NR / 8; h++) {

@@ -104,6 +104,11 @@ final class TableKernel implements TiledDecode.Kernel {
     }
 
     @Override
+    public void keepDecodedWeights(boolean keep) {
+        prefill.keepDecodedWeights(keep);
+    }
+
+    @Override
     public boolean usesGroupSums(int tokens) {
         return tokens < UnpackKernel.PREFILL_TOKENS;
     }

@@ -25,6 +25,13 @@ interface TernaryKernel {
         return false;
     }
 
+    /**
+     * Whether a small layer may keep its f32 weights decoded after the first prefill ({@link PanelLinear}; on by
+     * default). The kernel probe turns it off, so that its small warm-up layer trains the slice-by-slice path its
+     * larger timed layers take.
+     */
+    default void keepDecodedWeights(boolean keep) {}
+
     /** Bytes of codes and scales this kernel keeps in memory. */
     long residentBytes();
 

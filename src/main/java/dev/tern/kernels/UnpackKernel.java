@@ -84,6 +84,11 @@ final class UnpackKernel implements TiledDecode.Kernel {
     }
 
     @Override
+    public void keepDecodedWeights(boolean keep) {
+        prefill.keepDecodedWeights(keep);
+    }
+
+    @Override
     public boolean usesGroupSums(int tokens) {
         return tokens < PREFILL_TOKENS;
     }
@@ -122,7 +127,7 @@ final class UnpackKernel implements TiledDecode.Kernel {
         if (QUAD == 4 && a + 4 <= tiles) {
             quadRows(a, (Scratch) slot, t, gs, y);
         } else {
-            for (int tile = a; tile < tiles; tile++) tileRows(tile, (Scratch) slot, t, gs, y);
+            for (int tile = a, end = Math.min(a + QUAD, tiles); tile < end; tile++) tileRows(tile, (Scratch) slot, t, gs, y);
         }
     }
 

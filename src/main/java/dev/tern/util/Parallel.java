@@ -39,7 +39,7 @@ public final class Parallel {
         return THREADS;
     }
 
-    /** Body receives [from, to) chunks of equal length (the last one may be shorter), each at least minChunk long. */
+    /** Body receives [from, to) chunks of equal length, at least minChunk (the last one may be shorter). */
     public interface RangeBody {
         void run(int from, int to);
     }
