@@ -170,7 +170,8 @@ final class UnpackKernel implements TiledDecode.Kernel {
         short[] acc = s.acc;
         int xo = t * 8 * words, co = t * chunks;
         for (int c = 0; c < chunks; c++) {
-            for (int v = 0; v < 4; v++) dot4(a, c, v, s.xs, xo + 8 * chunkWord[c], acc);
+            int w0 = (a * words + chunkWord[c]) * TILE, nw = (chunkLen[c] + 7) >> 3;
+            for (int v = 0; v < 4; v++) dot(w0 + v * L, words * TILE, nw, s.xs, xo + 8 * chunkWord[c], acc, v * L, TILE);
             int g = chunkGroup[c];
             boolean lastOfGroup = c + 1 == chunks || chunkGroup[c + 1] != g;
             for (int i = 0; i < 4; i++) {
@@ -183,36 +184,6 @@ final class UnpackKernel implements TiledDecode.Kernel {
         System.arraycopy(f, 0, y, t * out + r0, Math.min(4 * TILE, out - r0));
     }
 
-    /**
-     * acc[i·TILE + v·L ..] = Σ q·xq (int16, wrapping) over chunk c for vector v of tile a + i, i < 4: the same sums
-     * in the same column order as {@link #dot1}, so the same bits, but from four code streams a tile apart.
-     */
-    private void dot4(int a, int c, int v, short[] xq, int xo, short[] acc) {
-        short[] cd = codes;
-        int w0 = (a * words + chunkWord[c]) * TILE + v * L, st = words * TILE, nw = (chunkLen[c] + 7) >> 3;
-        ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-        for (int w = 0; w < nw; w++) {
-            int o = w0 + w * TILE, j = xo + 8 * w;
-            IntVector p = ShortVector.fromArray(S, cd, o).reinterpretAsInts();
-            IntVector q = ShortVector.fromArray(S, cd, o + st).reinterpretAsInts();
-            IntVector r = ShortVector.fromArray(S, cd, o + 2 * st).reinterpretAsInts();
-            IntVector s = ShortVector.fromArray(S, cd, o + 3 * st).reinterpretAsInts();
-            for (int k = 0; k < 8; k++) {
-                ShortVector x = ShortVector.broadcast(S, xq[j + k]);
-                int sh = 2 * k;
-                a0 = a0.add(p.lanewise(VectorOperators.LSHR, sh).and(FIELDS).reinterpretAsShorts().mul(x));
-                a1 = a1.add(q.lanewise(VectorOperators.LSHR, sh).and(FIELDS).reinterpretAsShorts().mul(x));
-                a2 = a2.add(r.lanewise(VectorOperators.LSHR, sh).and(FIELDS).reinterpretAsShorts().mul(x));
-                a3 = a3.add(s.lanewise(VectorOperators.LSHR, sh).and(FIELDS).reinterpretAsShorts().mul(x));
-            }
-        }
-        int ao = v * L;
-        a0.intoArray(acc, ao);
-        a1.intoArray(acc, ao + TILE);
-        a2.intoArray(acc, ao + 2 * TILE);
-        a3.intoArray(acc, ao + 3 * TILE);
-    }
-
     /** y rows of one tile for token t, whose activations are in this thread's s. */
     private void tileRows(int tile, Scratch s, int t, float[] gs, float[] y) {
         float[] f = s.f;
@@ -220,7 +191,7 @@ final class UnpackKernel implements TiledDecode.Kernel {
         short[] acc = s.acc;
         int xo = t * 8 * words, co = t * chunks;
         for (int c = 0; c < chunks; c++) {
-            dot1(tile, c, s.xs, xo + 8 * chunkWord[c], acc, 0);
+            dot((tile * words + chunkWord[c]) * TILE, L, (chunkLen[c] + 7) >> 3, s.xs, xo + 8 * chunkWord[c], acc, 0, L);
             int g = chunkGroup[c];
             flush(acc, 0, (tile * groups + g) * TILE, s.dq[co + c], s.sq[co + c], f, 0);
             if (mu != null && (c + 1 == chunks || chunkGroup[c + 1] != g)) {
@@ -232,20 +203,20 @@ final class UnpackKernel implements TiledDecode.Kernel {
     }
 
     /**
-     * acc[ao..ao+TILE) = Σ q·xq (int16, wrapping) over chunk c for the rows of one tile: its four vectors per pass,
-     * so each activation broadcast serves four multiplies (4 codes, 4 accumulators and a broadcast fit in the 16
-     * vector registers of AVX2 and SSE).
+     * Σ q·xq (int16, wrapping) over nw words of four code vectors, the i-th starting at w0 + i·stride (one word every
+     * TILE shorts), into acc[ao + i·aStride ..]. Each activation broadcast serves four multiplies (4 codes, 4
+     * accumulators and a broadcast fit in the 16 vector registers of AVX2 and SSE). One tile's four vectors
+     * (stride L) or vector v of four tiles (stride a tile) give each row the same sums in the same order.
      */
-    private void dot1(int tile, int c, short[] xq, int xo, short[] acc, int ao) {
+    private void dot(int w0, int stride, int nw, short[] xq, int xo, short[] acc, int ao, int aStride) {
         short[] cd = codes;
-        int w0 = (tile * words + chunkWord[c]) * TILE, nw = (chunkLen[c] + 7) >> 3;
         ShortVector a0 = ShortVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
         for (int w = 0; w < nw; w++) {
             int o = w0 + w * TILE, j = xo + 8 * w;
             IntVector p = ShortVector.fromArray(S, cd, o).reinterpretAsInts();
-            IntVector q = ShortVector.fromArray(S, cd, o + L).reinterpretAsInts();
-            IntVector r = ShortVector.fromArray(S, cd, o + 2 * L).reinterpretAsInts();
-            IntVector s = ShortVector.fromArray(S, cd, o + 3 * L).reinterpretAsInts();
+            IntVector q = ShortVector.fromArray(S, cd, o + stride).reinterpretAsInts();
+            IntVector r = ShortVector.fromArray(S, cd, o + 2 * stride).reinterpretAsInts();
+            IntVector s = ShortVector.fromArray(S, cd, o + 3 * stride).reinterpretAsInts();
             // a constant trip count: C2 unrolls it, and the method stays small enough that every vector call inlines
             // (written out eight times, it sometimes left one shift as a call into the Java fallback)
             for (int k = 0; k < 8; k++) {
@@ -258,9 +229,9 @@ final class UnpackKernel implements TiledDecode.Kernel {
             }
         }
         a0.intoArray(acc, ao);
-        a1.intoArray(acc, ao + L);
-        a2.intoArray(acc, ao + 2 * L);
-        a3.intoArray(acc, ao + 3 * L);
+        a1.intoArray(acc, ao + aStride);
+        a2.intoArray(acc, ao + 2 * aStride);
+        a3.intoArray(acc, ao + 3 * aStride);
     }
 
     // ---------------------------------------------------------------- flush into f32
