@@ -47,9 +47,16 @@ final class UnpackKernel implements TiledDecode.Kernel {
      * decode 2-3 % slower).
      */
     static final int QUAD = S.vectorBitSize() >= 512 ? 1 : 4;
+    /**
+     * Layers of fewer tiles decode one tile per unit: two four-tile units would leave a core idle (a 256-row layer
+     * at AVX2 was one unit on one thread; layers of tiny models have 2-6 tiles).
+     */
+    static final int MIN_TILES_FOR_QUAD = 8;
     private static final int FIELDS = 0x00030003;
 
     private final int out, in, groups, tiles, words, chunks;
+    /** Tiles per decode unit for this layer: QUAD, or 1 for small layers. */
+    private final int unit;
     /** Per chunk: first column, column count, group, first word. */
     private final int[] chunkStart, chunkLen, chunkGroup, chunkWord;
     private final short[] codes, alpha, mu;
@@ -61,6 +68,7 @@ final class UnpackKernel implements TiledDecode.Kernel {
         this.in = p.in();
         this.groups = p.groups();
         this.tiles = p.tiles();
+        this.unit = tiles >= MIN_TILES_FOR_QUAD ? QUAD : 1;
         this.words = p.words();
         this.chunkStart = p.chunks().start();
         this.chunkLen = p.chunks().len();
@@ -107,9 +115,9 @@ final class UnpackKernel implements TiledDecode.Kernel {
         TiledDecode.run(this, xp, gs, y, tokens);
     }
 
-    /** Decode units: QUAD tiles each, the last one possibly fewer. */
-    @Override public int tiles() { return (tiles + QUAD - 1) / QUAD; }
-    @Override public int rowsPerTile() { return QUAD * TILE; }
+    /** Decode units: `unit` tiles each, the last one possibly fewer. */
+    @Override public int tiles() { return (tiles + unit - 1) / unit; }
+    @Override public int rowsPerTile() { return unit * TILE; }
     @Override public int in() { return in; }
     @Override public TiledDecode.Slot newSlot() { return new Scratch(); }
     @Override public Class<? extends TiledDecode.Slot> slotClass() { return Scratch.class; }
@@ -123,11 +131,11 @@ final class UnpackKernel implements TiledDecode.Kernel {
 
     @Override
     public void runTile(int quad, TiledDecode.Slot slot, int t, float[] gs, float[] y) {
-        int a = quad * QUAD;
-        if (QUAD == 4 && a + 4 <= tiles) {
+        int a = quad * unit;
+        if (unit == 4 && a + 4 <= tiles) {
             quadRows(a, (Scratch) slot, t, gs, y);
         } else {
-            for (int tile = a, end = Math.min(a + QUAD, tiles); tile < end; tile++) tileRows(tile, (Scratch) slot, t, gs, y);
+            for (int tile = a, end = Math.min(a + unit, tiles); tile < end; tile++) tileRows(tile, (Scratch) slot, t, gs, y);
         }
     }
 
