@@ -106,6 +106,11 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
         if (!keep) decoded = null;
     }
 
+    /** Whether this layer holds all its weights decoded (tests). */
+    boolean holdsDecoded() {
+        return decoded != null;
+    }
+
     private void keepDecodedIfSmall() {
         if (decoded != null || !keepDecoded || !decodes() || 4L * panels * in * NR > DECODED_RESIDENT_BYTES) return;
         float[] d = new float[panels * in * NR], panel = new float[in * NR];

@@ -207,6 +207,12 @@ class TernaryKernelsTest {
         TernaryMatrix head = new TernaryMatrix(small, in, gs, java.util.Arrays.copyOf(m.codes(), small * in),
                 java.util.Arrays.copyOf(m.alpha(), small * groups), java.util.Arrays.copyOf(m.mu(), small * groups), m.perm());
         assertTrue(4L * big * in > PanelLinear.DECODED_RESIDENT_BYTES && 4L * 48 * in <= PanelLinear.DECODED_RESIDENT_BYTES);
+        // the small layer really takes the kept path, the large one the slice-by-slice path
+        PanelLinear keptSmall = (PanelLinear) KernelKind.FLOAT.create(head, true), keptBig = (PanelLinear) KernelKind.FLOAT.create(m, true);
+        float[] x5 = gaussian(r, 5 * in, 1f);
+        keptSmall.apply(x5, new float[5 * small], 5);
+        keptBig.apply(x5, new float[5 * big], 5);
+        assertTrue(keptSmall.holdsDecoded() && !keptBig.holdsDecoded());
         for (KernelKind k : new KernelKind[] {KernelKind.UNPACK, KernelKind.TABLE_128, KernelKind.FLOAT}) {
             if (!k.fitsThisJvm()) continue;
             TernaryLinear a = new TernaryLinear(head, k), b = new TernaryLinear(m, k);
