@@ -62,17 +62,19 @@ public final class Parallel {
      */
     static int balancedStep(int n, int maxChunks, int threads) {
         int lo = Math.min(threads, maxChunks);
-        long[] span = new long[maxChunks + 1];
+        // forRange runs on every decode call (about 160 per token): two passes over the chunk counts, no allocation
         long min = Long.MAX_VALUE;
-        for (int k = maxChunks; k >= lo; k--) {
-            int step = (n + k - 1) / k, chunks = (n + step - 1) / step, last = n - (chunks - 1) * step;
-            int rounds = (chunks + threads - 1) / threads;
-            // of the threads with `rounds` chunks, one holds the short last chunk; it is the busiest only if alone
-            span[k] = (long) rounds * step - (chunks % threads == 1 ? step - last : 0);
-            min = Math.min(min, span[k]);
-        }
-        for (int k = maxChunks; k > lo; k--) if (span[k] <= min * 1.05) return (n + k - 1) / k;
+        for (int k = maxChunks; k >= lo; k--) min = Math.min(min, span(n, k, threads));
+        for (int k = maxChunks; k > lo; k--) if (span(n, k, threads) <= min * 1.05) return (n + k - 1) / k;
         return (n + lo - 1) / lo;
+    }
+
+    /** The busiest thread's share of n unit-cost indices cut into chunks of ceil(n / k). */
+    private static long span(int n, int k, int threads) {
+        int step = (n + k - 1) / k, chunks = (n + step - 1) / step, last = n - (chunks - 1) * step;
+        int rounds = (chunks + threads - 1) / threads;
+        // of the threads with `rounds` chunks, one holds the short last chunk; it is the busiest only if alone
+        return (long) rounds * step - (chunks % threads == 1 ? step - last : 0);
     }
 
     /** Deterministic variant: exactly `parts` equal chunks (for reductions whose result must not depend on scheduling). */
