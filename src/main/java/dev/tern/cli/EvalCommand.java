@@ -8,6 +8,7 @@ import dev.tern.eval.TextDatasets;
 import dev.tern.eval.tasks.ModelLogLikelihood;
 import dev.tern.eval.tasks.Task;
 import dev.tern.eval.tasks.ZeroShot;
+import dev.tern.kernels.KernelConfig;
 import dev.tern.model.LoadedModel;
 import dev.tern.model.Transformer;
 import dev.tern.util.SharedPaths;
@@ -62,7 +63,7 @@ final class EvalCommand implements Callable<Integer> {
         if (dataset != null && text != null) throw new TernException("give either --dataset or --text, not both");
         String name = text != null ? text.toString() : (dataset == null ? "wikitext2" : dataset);
         String body = text != null ? TextDatasets.read(text) : TextDatasets.evalText(name);
-        LoadedModel m = modelOptions.load(dev.tern.kernels.KernelConfig.Workload.PREFILL);
+        LoadedModel m = modelOptions.load(KernelConfig.Workload.PREFILL);
         int L = window != null ? window : m.config().evalWindow();
         if (L < 2 || L > m.config().maxPositions()) {
             throw new TernException("--window must be in [2, " + m.config().maxPositions() + "], got " + L);
@@ -100,7 +101,7 @@ final class EvalCommand implements Callable<Integer> {
         }
         if (limit < 0) throw new TernException("--limit must be >= 0, got " + limit);
         java.util.List<Task> list = Task.parse(tasks);
-        LoadedModel m = modelOptions.load(dev.tern.kernels.KernelConfig.Workload.PREFILL);
+        LoadedModel m = modelOptions.load(KernelConfig.Workload.PREFILL);
         System.err.println("tern: model " + m.source() + "; tasks " + tasks + (limit > 0 ? " (first " + limit + " items each)" : ""));
         Path dir = taskData != null ? taskData : SharedPaths.data("tasks");
         ModelLogLikelihood ll = new ModelLogLikelihood(m);

@@ -42,7 +42,7 @@ public final class KernelSelector {
      * Tokens of the prefill workload's call: evaluation runs windows of hundreds of tokens, where the f32 GEMM over
      * decoded codes amortises its decoding; at 128 tokens it already ranks as it does at 512.
      */
-    private static final int PREFILL_TOKENS = 128;
+    private static final int PREFILL_PROBE_TOKENS = 128;
     /**
      * One-token calls per round: decode is what the kernels differ in most (unpack and table-128 share their prefill
      * path), and with 8 calls the prefill call's time hid a 1.6x decode difference down to 1.5 % of a round.
@@ -87,7 +87,7 @@ public final class KernelSelector {
         List<KernelRace.Entry> entries = new ArrayList<>();
         for (KernelKind k : candidates) {
             entries.add(prefill
-                    ? new KernelRace.Entry(k.label(), prefillWork(k, WARM_SHAPE, WARM_ROWS, PROBE_TOKENS), prefillWork(k, distinct, PROBE_ROWS, PREFILL_TOKENS))
+                    ? new KernelRace.Entry(k.label(), prefillWork(k, WARM_SHAPE, WARM_ROWS, PROBE_TOKENS), prefillWork(k, distinct, PROBE_ROWS, PREFILL_PROBE_TOKENS))
                     : new KernelRace.Entry(k.label(), probeWork(k, WARM_SHAPE, WARM_ROWS), probeWork(k, distinct, PROBE_ROWS)));
         }
         KernelRace.Outcome race = KernelRace.run(entries, KernelRace.Clock.SYSTEM, LIMITS);
