@@ -24,7 +24,8 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
     private final int[] chunkStart, chunkLen, chunkWord, chunkGroup;
     /** Chunk of every stored column (for slices that cross chunk boundaries). */
     private final int[] colChunk;
-    private final short[] codes, alpha, mu;
+    private final short[] codes;
+    private final float[] alpha, mu;
 
     /** perm: the layer's column permutation (input column k of the stored codes is x[perm[k]]), or null. */
     FloatDecodeKernel(UnpackLayout p, int[] perm) {
@@ -57,7 +58,7 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
 
     @Override
     public long residentBytes() {
-        return 2L * codes.length + 2L * alpha.length + (mu == null ? 0 : 2L * mu.length);
+        return 2L * codes.length + 4L * alpha.length + (mu == null ? 0 : 4L * mu.length);
     }
 
     @Override
@@ -121,17 +122,15 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
             s0 = s0.add(r0);
             s1 = s1.add(r1);
             int po = (tile * groups + g) * TILE + lane0;
-            IntVector ha = ShortVector.fromArray(SS, alpha, po).reinterpretAsInts();
             FloatVector sxv = FloatVector.broadcast(S, sx);
-            y0 = UnpackKernel.f16Low(ha).fma(s0.sub(sxv), y0);
-            y1 = UnpackKernel.f16High(ha).fma(s1.sub(sxv), y1);
+            y0 = FloatVector.fromArray(S, alpha, po).fma(s0.sub(sxv), y0);
+            y1 = FloatVector.fromArray(S, alpha, po + V).fma(s1.sub(sxv), y1);
             gsum += sx;
             if (c + 1 == chunkStart.length || chunkGroup[c + 1] != g) {
                 if (mu != null) {
-                    IntVector hm = ShortVector.fromArray(SS, mu, po).reinterpretAsInts();
                     FloatVector gv = FloatVector.broadcast(S, gsum);
-                    y0 = UnpackKernel.f16Low(hm).fma(gv, y0);
-                    y1 = UnpackKernel.f16High(hm).fma(gv, y1);
+                    y0 = FloatVector.fromArray(S, mu, po).fma(gv, y0);
+                    y1 = FloatVector.fromArray(S, mu, po + V).fma(gv, y1);
                 }
                 gsum = 0f;
             }
@@ -163,12 +162,10 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
             int c = colChunk[k], g = chunkGroup[c];
             int cEnd = Math.min(end, c + 1 < chunkStart.length ? chunkStart[c + 1] : in);
             int po = (tile * groups + g) * TILE + lane0;
-            IntVector ha = ShortVector.fromArray(SS, alpha, po).reinterpretAsInts();
-            FloatVector a0 = UnpackKernel.f16Low(ha), a1 = UnpackKernel.f16High(ha), m0 = FloatVector.zero(S), m1 = m0;
+            FloatVector a0 = FloatVector.fromArray(S, alpha, po), a1 = FloatVector.fromArray(S, alpha, po + V), m0 = FloatVector.zero(S), m1 = m0;
             if (mu != null) {
-                IntVector hm = ShortVector.fromArray(SS, mu, po).reinterpretAsInts();
-                m0 = UnpackKernel.f16Low(hm);
-                m1 = UnpackKernel.f16High(hm);
+                m0 = FloatVector.fromArray(S, mu, po);
+                m1 = FloatVector.fromArray(S, mu, po + V);
             }
             while (k < cEnd) {
                 int j = k - chunkStart[c], d = (k - k0) * NR;

@@ -30,12 +30,35 @@ final class KernelCache {
     static String key(String ternVersion, List<int[]> shapes) {
         StringBuilder s = new StringBuilder();
         s.append("cpu=").append(cpuModel()).append("; jdk=").append(Runtime.version()).append("; tern=").append(ternVersion);
+        s.append("; code=").append(kernelCodeHash());
         s.append("; vector=").append(jdk.incubator.vector.ShortVector.SPECIES_PREFERRED.vectorBitSize());
         String flags = jvmVectorFlags();
         if (!flags.isEmpty()) s.append("; ").append(flags);
         s.append("; shapes=");
         for (int[] sh : shapes) s.append(sh[0]).append('/').append(sh[1]).append(' ');
         return s.toString().trim();
+    }
+
+    /** Classes whose code decides kernel speed: a build that changes any of them measures afresh. */
+    private static final Class<?>[] KERNEL_CODE = {Lut3Kernel.class, TableKernel.class, TableFloatKernel.class,
+            UnpackKernel.class, FloatDecodeKernel.class, PanelLinear.class, TiledDecode.class, KernelKind.class,
+            DenseF32Linear.class, Bf16Linear.class, dev.tern.util.Parallel.class};
+
+    /**
+     * CRC-32 of the kernel classes' bytecode, in hex: the version string alone stayed the same across builds whose
+     * kernels ran 1.5x apart, and a cached choice from an older build would have stuck.
+     */
+    static String kernelCodeHash() {
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        for (Class<?> c : KERNEL_CODE) {
+            String name = c.getName().substring(c.getName().lastIndexOf('.') + 1) + ".class";
+            try (var in = c.getResourceAsStream(name)) {
+                if (in != null) crc.update(in.readAllBytes());
+            } catch (java.io.IOException e) {
+                // unreadable class bytes: the key falls back to the version string alone
+            }
+        }
+        return Long.toHexString(crc.getValue());
     }
 
     /** JVM options that change vector code generation, space-separated. */

@@ -26,11 +26,11 @@ final class TableFloatKernel extends PanelLinear {
     private final int groups, words, tiles;
     private final int[] chunkStart, chunkGroup, chunkWord, colChunk;
     private final byte[] codes;
-    private final short[] alpha, mu;
+    private final float[] alpha, mu;
 
     /** The arrays are TableKernel's own (not copied); perm: the layer's column permutation, or null. */
     TableFloatKernel(int out, int in, int groups, int[] chunkStart, int[] chunkLen, int[] chunkGroup, int[] chunkWord,
-            byte[] codes, short[] alpha, short[] mu, int[] perm) {
+            byte[] codes, float[] alpha, float[] mu, int[] perm) {
         super(out, in, perm);
         this.groups = groups;
         this.words = chunkWord[chunkWord.length - 1];
@@ -101,12 +101,10 @@ final class TableFloatKernel extends PanelLinear {
             int c = colChunk[k], g = chunkGroup[c];
             int cEnd = Math.min(end, c + 1 < chunkStart.length ? chunkStart[c + 1] : in);
             int po = (tile * groups + g) * TableKernel.TILE + 8 * half;
-            IntVector ha = ShortVector.fromArray(S16, alpha, po).reinterpretAsInts();
-            FloatVector aLo = TableKernel.f16Low(ha), aHi = TableKernel.f16High(ha), mLo = FloatVector.zero(F4), mHi = mLo;
+            FloatVector aLo = FloatVector.fromArray(F4, alpha, po), aHi = FloatVector.fromArray(F4, alpha, po + 4), mLo = FloatVector.zero(F4), mHi = mLo;
             if (mu != null) {
-                IntVector hm = ShortVector.fromArray(S16, mu, po).reinterpretAsInts();
-                mLo = TableKernel.f16Low(hm);
-                mHi = TableKernel.f16High(hm);
+                mLo = FloatVector.fromArray(F4, mu, po);
+                mHi = FloatVector.fromArray(F4, mu, po + 4);
             }
             for (; k < cEnd; k++) {
                 int j = k - chunkStart[c], f2 = 2 * (j & 3), d = (k - k0) * NR + rowOff;

@@ -67,7 +67,8 @@ final class TableKernel implements TiledDecode.Kernel {
     private final int out, in, groups, tiles, words, chunks;
     private final int[] chunkStart, chunkLen, chunkGroup, chunkWord;
     private final byte[] codes;
-    private final short[] alpha, mu;
+    /** α and μ as f32 in [tile][group][lane] order, each 8-lane half tile split into even then odd lanes. */
+    private final float[] alpha, mu;
     private final TableFloatKernel prefill;
 
     /**
@@ -88,8 +89,8 @@ final class TableKernel implements TiledDecode.Kernel {
         this.chunks = chunkStart.length;
         this.words = cw[chunks];
         this.codes = TernaryPacking.packTable(codes, out, in, groupSize);
-        this.alpha = TernaryPacking.tileOrder(alpha, out, groups, TILE, 8);
-        this.mu = mu == null ? null : TernaryPacking.tileOrder(mu, out, groups, TILE, 8);
+        this.alpha = TernaryPacking.splitHalvesF32(TernaryPacking.tileOrder(alpha, out, groups, TILE, 8), 8);
+        this.mu = mu == null ? null : TernaryPacking.splitHalvesF32(TernaryPacking.tileOrder(mu, out, groups, TILE, 8), 8);
         this.prefill = new TableFloatKernel(out, in, groups, chunkStart, chunkLen, chunkGroup, chunkWord, this.codes, this.alpha, this.mu, perm);
     }
 
@@ -100,7 +101,7 @@ final class TableKernel implements TiledDecode.Kernel {
 
     @Override
     public long residentBytes() {
-        return codes.length + 2L * alpha.length + (mu == null ? 0 : 2L * mu.length);
+        return codes.length + 4L * alpha.length + (mu == null ? 0 : 4L * mu.length);
     }
 
     @Override
@@ -210,23 +211,21 @@ final class TableKernel implements TiledDecode.Kernel {
 
     /**
      * y rows h·8 .. h·8+7 of one tile = Σ over chunks α·d·sum, plus μ·gsum after each group's last chunk (unpack's
-     * order). Half a tile per call: with all 16 rows, the JIT's node budget ran out before the μ term's f16
-     * conversions were inlined.
+     * order). Half a tile per call: with all 16 rows (and f16 scales, converted here then), the JIT's node budget ran
+     * out before the μ term was inlined.
      */
     private void finish(int tile, int h, short[] acc, int ao, float[] dq, int t, float[] gs, float[] y, float[] f) {
         FloatVector f0 = FloatVector.zero(F), f1 = f0;
         for (int c = 0; c < chunks; c++) {
             int g = chunkGroup[c], po = (tile * groups + g) * TILE + 8 * h;
             IntVector a = ShortVector.fromArray(S, acc, ao + 16 * c + 8 * h).reinterpretAsInts();
-            IntVector ha = ShortVector.fromArray(S, alpha, po).reinterpretAsInts();
             float d = dq[t * chunks + c];
-            f0 = low(a).fma(f16Low(ha).mul(d), f0);
-            f1 = high(a).fma(f16High(ha).mul(d), f1);
+            f0 = low(a).fma(FloatVector.fromArray(F, alpha, po).mul(d), f0);
+            f1 = high(a).fma(FloatVector.fromArray(F, alpha, po + 4).mul(d), f1);
             if (mu != null && (c + 1 == chunks || chunkGroup[c + 1] != g)) {
                 FloatVector gv = FloatVector.broadcast(F, gs[t * groups + g]);
-                IntVector hm = ShortVector.fromArray(S, mu, po).reinterpretAsInts();
-                f0 = f16Low(hm).fma(gv, f0);
-                f1 = f16High(hm).fma(gv, f1);
+                f0 = FloatVector.fromArray(F, mu, po).fma(gv, f0);
+                f1 = FloatVector.fromArray(F, mu, po + 4).fma(gv, f1);
             }
         }
         int r0 = tile * TILE + 8 * h, n = Math.min(8, out - r0), yo = t * out + r0;
@@ -238,19 +237,6 @@ final class TableKernel implements TiledDecode.Kernel {
             f1.intoArray(f, 4);
             System.arraycopy(f, 0, y, yo, n);
         }
-    }
-
-    /**
-     * {@link UnpackKernel#f16Low} and {@link UnpackKernel#f16High} for 128-bit vectors (this kernel and
-     * {@link TableFloatKernel}). Shared with unpack at another width, their profiles saw two vector classes, and
-     * where the JVM's width is not 128 bits this kernel ran 4x slower once unpack had run too.
-     */
-    static FloatVector f16Low(IntVector h) {
-        return h.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
-    }
-
-    static FloatVector f16High(IntVector h) {
-        return h.lanewise(VectorOperators.ASHR, 3).and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f);
     }
 
     /** The int16 sums in the low (high) halves of a's int lanes, as floats. */

@@ -59,7 +59,8 @@ final class UnpackKernel implements TiledDecode.Kernel {
     private final int unit;
     /** Per chunk: first column, column count, group, first word. */
     private final int[] chunkStart, chunkLen, chunkGroup, chunkWord;
-    private final short[] codes, alpha, mu;
+    private final short[] codes;
+    private final float[] alpha, mu;
     private final FloatDecodeKernel prefill;
 
     /** perm: the layer's column permutation (for the f32 path, which gathers its input itself), or null. */
@@ -245,7 +246,7 @@ final class UnpackKernel implements TiledDecode.Kernel {
     // ---------------------------------------------------------------- flush into f32
 
     /**
-     * f[fo..fo+TILE) += α·d·(acc − sq) for one tile and chunk, α f16 at alpha[po..]. The int16 difference is exact
+     * f[fo..fo+TILE) += α·d·(acc − sq) for one tile and chunk, α at alpha[po..] (split halves, {@link UnpackLayout}). The int16 difference is exact
      * (see the class comment). Seen as int lanes, the low halves of a vector are its first L/2 rows and the high
      * halves the rest ({@link TernaryPacking#unpackLane}), so widening is two shifts.
      */
@@ -254,12 +255,11 @@ final class UnpackKernel implements TiledDecode.Kernel {
         for (int sv = 0; sv < SUB; sv++) {
             int o = sv * L;
             IntVector a = ShortVector.fromArray(S, acc, ao + o).sub(sub).reinterpretAsInts();
-            IntVector h = ShortVector.fromArray(S, alpha, po + o).reinterpretAsInts();
             FloatVector lo = (FloatVector) a.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
             FloatVector hi = (FloatVector) a.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
             int f0 = fo + o, f1 = f0 + HALF;
-            lo.fma(f16Low(h).mul(d), FloatVector.fromArray(SF, f, f0)).intoArray(f, f0);
-            hi.fma(f16High(h).mul(d), FloatVector.fromArray(SF, f, f1)).intoArray(f, f1);
+            lo.fma(FloatVector.fromArray(SF, alpha, po + o).mul(d), FloatVector.fromArray(SF, f, f0)).intoArray(f, f0);
+            hi.fma(FloatVector.fromArray(SF, alpha, po + o + HALF).mul(d), FloatVector.fromArray(SF, f, f1)).intoArray(f, f1);
         }
     }
 
@@ -267,25 +267,10 @@ final class UnpackKernel implements TiledDecode.Kernel {
     private void addMu(int po, float gsum, float[] f, int fo) {
         FloatVector g = FloatVector.broadcast(SF, gsum);
         for (int sv = 0; sv < SUB; sv++) {
-            IntVector h = ShortVector.fromArray(S, mu, po + sv * L).reinterpretAsInts();
             int f0 = fo + sv * L, f1 = f0 + HALF;
-            f16Low(h).fma(g, FloatVector.fromArray(SF, f, f0)).intoArray(f, f0);
-            f16High(h).fma(g, FloatVector.fromArray(SF, f, f1)).intoArray(f, f1);
+            FloatVector.fromArray(SF, mu, po + sv * L).fma(g, FloatVector.fromArray(SF, f, f0)).intoArray(f, f0);
+            FloatVector.fromArray(SF, mu, po + sv * L + HALF).fma(g, FloatVector.fromArray(SF, f, f1)).intoArray(f, f1);
         }
-    }
-
-    /**
-     * The f16 values in the low 16 bits of each int lane, as floats: shifted so that the f16's sign lands on bit 31
-     * and its exponent and mantissa on bits 13..27, with bits 28..30 copies of the sign; clearing those and
-     * multiplying by 2^112 rebases the exponent (subnormals included).
-     */
-    static FloatVector f16Low(IntVector h) {
-        return h.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8fffffff).reinterpretAsFloats().mul(0x1p112f);
-    }
-
-    /** {@link #f16Low} for the f16 values in the high 16 bits of each int lane. */
-    static FloatVector f16High(IntVector h) {
-        return h.lanewise(VectorOperators.ASHR, 3).and(0x8fffe000).reinterpretAsFloats().mul(0x1p112f);
     }
 
     /** Per-thread buffers (quantized activations, scales, accumulators), grown on demand. */

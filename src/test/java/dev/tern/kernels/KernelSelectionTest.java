@@ -156,4 +156,13 @@ class KernelSelectionTest {
         assertEquals("cached, for prefill", KernelSelector.choose(pre, shapes, s -> { }).how());
         assertEquals("cached", KernelSelector.choose(cfg, shapes, s -> { }).how());
     }
+
+    @Test
+    void cacheKeyNamesTheKernelCode() throws Exception {
+        String h = KernelCache.kernelCodeHash();
+        // CRC-32 of no bytes is 0: the class files must have been read
+        assertNotEquals("0", h);
+        assertEquals(h, KernelCache.kernelCodeHash());
+        assertTrue(KernelCache.key("1.0", List.of(new int[] {96, 32})).contains("code=" + h));
+    }
 }
