@@ -21,61 +21,43 @@ public final class DenseF32Linear extends PanelLinear {
         }
     }
 
-    /** One panel: the same arithmetic, in the same order, as either half of {@link #gemvPanels}. */
+    /** One panel: the same arithmetic, in the same order, as each panel of {@link #gemvFour}. */
     @Override
     void gemvPanel(float[] x, int xo, int p, float[] y, int yo, int nValid) {
         float[] wp = this.wp;
         int base = p * in * NR;
-        FloatVector z = FloatVector.zero(S);
-        FloatVector a0 = z, a1 = z, a2 = z, a3 = z;
-        int k = 0;
-        for (; k + 2 <= in; k += 2) {
-            int b = base + k * NR;
-            FloatVector x0 = FloatVector.broadcast(S, x[xo + k]), x1 = FloatVector.broadcast(S, x[xo + k + 1]);
-            a0 = FloatVector.fromArray(S, wp, b).fma(x0, a0);
-            a1 = FloatVector.fromArray(S, wp, b + V).fma(x0, a1);
-            a2 = FloatVector.fromArray(S, wp, b + NR).fma(x1, a2);
-            a3 = FloatVector.fromArray(S, wp, b + NR + V).fma(x1, a3);
+        FloatVector a0 = FloatVector.zero(S), a1 = a0;
+        for (int k = 0; k < in; k++) {
+            int o = base + k * NR;
+            FloatVector xk = FloatVector.broadcast(S, x[xo + k]);
+            a0 = FloatVector.fromArray(S, wp, o).fma(xk, a0);
+            a1 = FloatVector.fromArray(S, wp, o + V).fma(xk, a1);
         }
-        for (; k < in; k++) {
-            int b = base + k * NR;
-            FloatVector x0 = FloatVector.broadcast(S, x[xo + k]);
-            a0 = FloatVector.fromArray(S, wp, b).fma(x0, a0);
-            a1 = FloatVector.fromArray(S, wp, b + V).fma(x0, a1);
-        }
-        store(a0.add(a2), a1.add(a3), y, yo, nValid);
+        store(a0, a1, y, yo, nValid);
     }
 
-    /** Panels pa and pb in one loop: two weight streams in flight (see {@link Bf16Linear#gemvPanels}). */
+    /** Four panels in one loop, one accumulator pair each: four weight streams in flight (see {@link Bf16Linear#gemvFour}). */
     @Override
-    void gemvPanels(float[] x, int pa, int pb, float[] y, int na, int nb) {
+    void gemvFour(float[] x, int pa, int pb, float[] y, int nLast) {
         float[] wp = this.wp;
-        int ba = pa * in * NR, bb = pb * in * NR;
-        FloatVector z = FloatVector.zero(S);
-        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, c0 = z, c1 = z, c2 = z, c3 = z;
-        int k = 0;
-        for (; k + 2 <= in; k += 2) {
-            int b = ba + k * NR, d = bb + k * NR;
-            FloatVector x0 = FloatVector.broadcast(S, x[k]), x1 = FloatVector.broadcast(S, x[k + 1]);
-            a0 = FloatVector.fromArray(S, wp, b).fma(x0, a0);
-            a1 = FloatVector.fromArray(S, wp, b + V).fma(x0, a1);
-            a2 = FloatVector.fromArray(S, wp, b + NR).fma(x1, a2);
-            a3 = FloatVector.fromArray(S, wp, b + NR + V).fma(x1, a3);
-            c0 = FloatVector.fromArray(S, wp, d).fma(x0, c0);
-            c1 = FloatVector.fromArray(S, wp, d + V).fma(x0, c1);
-            c2 = FloatVector.fromArray(S, wp, d + NR).fma(x1, c2);
-            c3 = FloatVector.fromArray(S, wp, d + NR + V).fma(x1, c3);
+        int st = in * NR, ba = pa * st, bb = pb * st;
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+        for (int k = 0; k < in; k++) {
+            int o = ba + k * NR, q = bb + k * NR;
+            FloatVector xk = FloatVector.broadcast(S, x[k]);
+            a0 = FloatVector.fromArray(S, wp, o).fma(xk, a0);
+            a1 = FloatVector.fromArray(S, wp, o + V).fma(xk, a1);
+            b0 = FloatVector.fromArray(S, wp, o + st).fma(xk, b0);
+            b1 = FloatVector.fromArray(S, wp, o + st + V).fma(xk, b1);
+            c0 = FloatVector.fromArray(S, wp, q).fma(xk, c0);
+            c1 = FloatVector.fromArray(S, wp, q + V).fma(xk, c1);
+            d0 = FloatVector.fromArray(S, wp, q + st).fma(xk, d0);
+            d1 = FloatVector.fromArray(S, wp, q + st + V).fma(xk, d1);
         }
-        for (; k < in; k++) {
-            int b = ba + k * NR, d = bb + k * NR;
-            FloatVector x0 = FloatVector.broadcast(S, x[k]);
-            a0 = FloatVector.fromArray(S, wp, b).fma(x0, a0);
-            a1 = FloatVector.fromArray(S, wp, b + V).fma(x0, a1);
-            c0 = FloatVector.fromArray(S, wp, d).fma(x0, c0);
-            c1 = FloatVector.fromArray(S, wp, d + V).fma(x0, c1);
-        }
-        store(a0.add(a2), a1.add(a3), y, pa * NR, na);
-        store(c0.add(c2), c1.add(c3), y, pb * NR, nb);
+        store(a0, a1, y, pa * NR, NR);
+        store(b0, b1, y, (pa + 1) * NR, NR);
+        store(c0, c1, y, pb * NR, NR);
+        store(d0, d1, y, (pb + 1) * NR, nLast);
     }
 
     @Override

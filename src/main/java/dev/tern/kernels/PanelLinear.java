@@ -66,13 +66,16 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
     @Override public final int outFeatures() { return out; }
 
     /**
-     * Panels a and b at once (two weight streams in flight); by default one after the other. Implementations give
-     * each panel the bits {@link #gemvPanel} gives it, so results do not depend on how panels were paired (which
-     * follows the thread count's chunking).
+     * Panels a, a + 1, b and b + 1 at once (four weight streams in flight); only b + 1 can be the ragged last panel,
+     * with nLast valid rows. By default one after the other. Implementations give each panel the bits
+     * {@link #gemvPanel} gives it, so results do not depend on how panels were grouped (which follows the thread
+     * count's chunking).
      */
-    void gemvPanels(float[] x, int a, int b, float[] y, int na, int nb) {
-        gemvPanel(x, 0, a, y, a * NR, na);
-        gemvPanel(x, 0, b, y, b * NR, nb);
+    void gemvFour(float[] x, int a, int b, float[] y, int nLast) {
+        gemvPanel(x, 0, a, y, a * NR, NR);
+        gemvPanel(x, 0, a + 1, y, (a + 1) * NR, NR);
+        gemvPanel(x, 0, b, y, b * NR, NR);
+        gemvPanel(x, 0, b + 1, y, (b + 1) * NR, nLast);
     }
 
     /** y[yo .. yo+nValid) = panel p times x[xo .. xo+in). */
@@ -133,18 +136,24 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
     public final void apply(float[] x, float[] y, int tokens) {
         if (x.length < (long) tokens * in || y.length < (long) tokens * out) throw new IllegalArgumentException("x/y too short");
         if (tokens == 1) {
-            Parallel.forRange(panels, 2, (p0, p1) -> {
-                // the chunk's two halves side by side: two weight streams in flight, each sequential
-                int half = (p1 - p0) / 2;
-                for (int i = 0; i < half; i++) {
+            Parallel.forRange(panels, 4, (p0, p1) -> {
+                // two adjacent panels from each half of the chunk: four weight streams in flight, each sequential
+                int half = (p1 - p0) / 2, i = 0;
+                for (; i + 2 <= half; i += 2) {
                     int a = p0 + i, b = p0 + half + i;
-                    gemvPanels(x, a, b, y, Math.min(NR, out - a * NR), Math.min(NR, out - b * NR));
+                    gemvFour(x, a, b, y, valid(b + 1));
                 }
-                if (((p1 - p0) & 1) != 0) gemvPanel(x, 0, p1 - 1, y, (p1 - 1) * NR, Math.min(NR, out - (p1 - 1) * NR));
+                for (int p = p0 + i; p < p0 + half; p++) gemvPanel(x, 0, p, y, p * NR, valid(p));
+                for (int p = p0 + half + i; p < p1; p++) gemvPanel(x, 0, p, y, p * NR, valid(p));
             });
             return;
         }
         gemm(x, y, tokens);
+    }
+
+    /** Rows of panel p that exist (NR but for the ragged last panel). */
+    private int valid(int p) {
+        return Math.min(NR, out - p * NR);
     }
 
     private void gemm(float[] x, float[] y, int tokens) {

@@ -58,27 +58,31 @@ class DenseKernelsTest {
         }
     }
 
-    /** One-token calls pair panels by chunk, and chunks follow the thread count: pairing must not change any bit. */
+    /** One-token calls group panels by chunk, and chunks follow the thread count: grouping must not change any bit. */
     @Test
-    void pairedPanelsGiveTheBitsOfSinglePanels() {
+    void groupedPanelsGiveTheBitsOfSinglePanels() {
         Random r = new Random(15);
-        for (int[] s : new int[][] {{200, 301}, {64, 130}, {97, 1}}) {
+        int nr = PanelLinear.NR;
+        for (int[] s : new int[][] {{200, 301}, {64 * 5 + 3, 130}, {97, 1}, {nr * 6, 17}}) {
             int out = s[0], in = s[1];
             float[] w = gaussian(r, out * in, 0.1f), x = gaussian(r, in, 1f);
             for (PanelLinear op : new PanelLinear[] {new DenseF32Linear(w, out, in), new Bf16Linear(Bf16Linear.toBf16(w), out, in)}) {
                 int panels = op.panels;
-                float[] single = new float[panels * PanelLinear.NR], paired = new float[panels * PanelLinear.NR];
-                for (int p = 0; p < panels; p++) op.gemvPanel(x, 0, p, single, p * PanelLinear.NR, Math.min(PanelLinear.NR, out - p * PanelLinear.NR));
-                for (int p = 0; p + 1 < panels; p += 2) {
-                    // far-apart partners, as in a chunk's two halves
-                    int a = p / 2, b = p / 2 + panels / 2;
-                    op.gemvPanels(x, a, b, paired, Math.min(PanelLinear.NR, out - a * PanelLinear.NR), Math.min(PanelLinear.NR, out - b * PanelLinear.NR));
+                float[] single = new float[panels * nr], grouped = new float[panels * nr];
+                java.util.Arrays.fill(grouped, Float.NaN);
+                for (int p = 0; p < panels; p++) op.gemvPanel(x, 0, p, single, p * nr, Math.min(nr, out - p * nr));
+                boolean[] done = new boolean[panels];
+                if (panels >= 4) {
+                    // far-apart partners, as in a chunk's two halves, the second pair ending on the ragged last panel
+                    op.gemvFour(x, 0, panels - 2, grouped, out - (panels - 1) * nr);
+                    done[0] = done[1] = done[panels - 2] = done[panels - 1] = true;
+                    for (int p = 2; p + 3 < panels - 2; p += 4) {
+                        op.gemvFour(x, p, p + 2, grouped, nr);
+                        done[p] = done[p + 1] = done[p + 2] = done[p + 3] = true;
+                    }
                 }
-                if (panels % 2 != 0) {
-                    int p = panels - 1;
-                    op.gemvPanel(x, 0, p, paired, p * PanelLinear.NR, Math.min(PanelLinear.NR, out - p * PanelLinear.NR));
-                }
-                assertArrayEquals(single, paired, op.format() + " " + out + "x" + in);
+                for (int p = 0; p < panels; p++) if (!done[p]) op.gemvPanel(x, 0, p, grouped, p * nr, Math.min(nr, out - p * nr));
+                assertArrayEquals(java.util.Arrays.copyOf(single, out), java.util.Arrays.copyOf(grouped, out), op.format() + " " + out + "x" + in);
             }
         }
     }
