@@ -11,7 +11,7 @@ import java.util.function.Consumer;
 
 /**
  * Picks the ternary kernel for a model by measurement: every kernel that fits this JVM's vectors and the model's
- * group size is timed on the model's own input widths (256 rows per thread; per round, for decoding, one token 32 times
+ * group size is timed on the model's own input widths (4096 rows for decoding, 256 per thread for prefill; per round, for decoding, one token 32 times
  * and one eight-token call, and for prefill one 128-token call), and the fastest wins. A kernel whose operations fall into the Vector API's Java
  * fallback on this CPU (100x slower, and nothing fails) loses by construction, whatever the CPU claims. The choice
  * is cached per CPU model, JDK, Tern version, vector flags and shapes, so the probe runs once per machine.
@@ -31,13 +31,19 @@ public final class KernelSelector {
      */
     static final KernelRace.Limits LIMITS = new KernelRace.Limits(200_000_000L, 150_000_000L, 2_500_000_000L, 1_000_000_000L, 5, 8, 4.0);
     /**
-     * Probe layers: 256 rows per thread (at least 512, at most 2048), enough that per-call costs (quantizing the token, waking a
-     * thread) weigh as they do in a real layer, and that every kernel's decode units (up to 256 rows: four 64-row
-     * unpack tiles at AVX2) keep all threads busy as a model's 2048-row layers do (with 256 rows, unpack-256 was
-     * one unit on one thread and lost the probe to table-128, which decodes TinyLlama 15 % slower); 8 tokens, where
-     * prefill paths take over.
+     * Prefill probe layers: 256 rows per thread (at least 512, at most 2048), enough that every kernel's units keep all
+     * threads busy as a model's 2048-row layers do (with 256 rows, unpack-256 was one unit on one thread); 8 tokens,
+     * where prefill paths take over.
      */
-    private static final int PROBE_ROWS = 256 * Math.min(8, Math.max(2, dev.tern.util.Parallel.threads())), PROBE_TOKENS = 8;
+    private static final int PREFILL_ROWS = 256 * Math.min(8, Math.max(2, dev.tern.util.Parallel.threads())), PROBE_TOKENS = 8;
+    /**
+     * Decode probe layers: 2048 rows, so that a round reads its codes from beyond L2 as a model's decode does (8 MB
+     * of 2-bit codes at TinyLlama's widths). With 512 rows (1 MB, cache-resident) the probe ranked unpack-512 10 %
+     * ahead of lut3-512 on a Sapphire Rapids, where lut3-512 (2.06 bits per weight against 2.5) decoded the model
+     * 10 % faster; at 2048 rows they came within 4 % (a tie, {@link KernelRace#TIE}), and 4096 rows got no closer
+     * (1.6 %) for a 0.6 s longer probe.
+     */
+    private static final int DECODE_ROWS = 2048;
     /**
      * Tokens of the prefill workload's call: evaluation runs windows of hundreds of tokens, where the f32 GEMM over
      * decoded codes amortises its decoding; at 128 tokens it already ranks as it does at 512.
@@ -85,10 +91,13 @@ public final class KernelSelector {
         }
         long t0 = System.nanoTime();
         List<KernelRace.Entry> entries = new ArrayList<>();
+        // one set of seeded layers, packed by every candidate
+        TernaryMatrix[] warm = matrices(WARM_SHAPE, WARM_ROWS), real = matrices(distinct, prefill ? PREFILL_ROWS : DECODE_ROWS);
         for (KernelKind k : candidates) {
+            Layers w = new Layers(k, warm, PROBE_TOKENS), l = new Layers(k, real, prefill ? PREFILL_PROBE_TOKENS : PROBE_TOKENS);
             entries.add(prefill
-                    ? new KernelRace.Entry(k.label(), prefillWork(k, WARM_SHAPE, WARM_ROWS, PROBE_TOKENS), prefillWork(k, distinct, PROBE_ROWS, PREFILL_PROBE_TOKENS))
-                    : new KernelRace.Entry(k.label(), probeWork(k, WARM_SHAPE, WARM_ROWS), probeWork(k, distinct, PROBE_ROWS)));
+                    ? new KernelRace.Entry(k.label(), prefillWork(w, PROBE_TOKENS), prefillWork(l, PREFILL_PROBE_TOKENS), l.residentBytes())
+                    : new KernelRace.Entry(k.label(), probeWork(w), probeWork(l), l.residentBytes()));
         }
         KernelRace.Outcome race = KernelRace.run(entries, KernelRace.Clock.SYSTEM, LIMITS);
         List<KernelRace.Result> results = race.results();
@@ -96,7 +105,8 @@ public final class KernelSelector {
         KernelKind kind = candidates.get(results.indexOf(KernelRace.winner(results)));
         ObjectNode timings = new ObjectMapper().createObjectNode();
         for (KernelRace.Result r : results) {
-            log.accept(String.format("kernel probe: %-10s %8.3f ms per round%s", r.name(), r.bestNanos() / 1e6, r.dropped() ? " (dropped: too slow)" : ""));
+            log.accept(String.format("kernel probe: %-10s %8.3f ms per round, %6.1f MB%s", r.name(), r.bestNanos() / 1e6, r.bytes() / 1e6,
+                    r.dropped() ? " (dropped: too slow)" : r.name().equals(kind.label()) ? " (chosen)" : ""));
             timings.put(r.name(), r.bestNanos() == Long.MAX_VALUE ? -1 : r.bestNanos() / 1e6);
         }
         log.accept(String.format("kernel probe: %.2f s warm-up (JIT), %.2f s timed rounds, %.2f s in all", race.warmNanos() / 1e9,
@@ -139,9 +149,8 @@ public final class KernelSelector {
         return out;
     }
 
-    /** One round: per shape, 32 single-token calls and one 8-token call on a seeded layer of the given rows. */
-    static Runnable probeWork(KernelKind k, List<int[]> shapes, int rows) {
-        Layers l = new Layers(k, shapes, rows, PROBE_TOKENS);
+    /** One round: per layer, 32 single-token calls and one 8-token call. */
+    private static Runnable probeWork(Layers l) {
         return () -> {
             for (int i = 0; i < l.kernels.length; i++) {
                 for (int t = 0; t < DECODE_CALLS; t++) l.kernels[i].apply(l.x[i], l.gs[i], l.y[i], 1);
@@ -150,42 +159,58 @@ public final class KernelSelector {
         };
     }
 
-    /** One round of the prefill workload: per shape, one call of `tokens` tokens. */
-    static Runnable prefillWork(KernelKind k, List<int[]> shapes, int rows, int tokens) {
-        Layers l = new Layers(k, shapes, rows, tokens);
+    /** One round of the prefill workload: per layer, one call of `tokens` tokens. */
+    private static Runnable prefillWork(Layers l, int tokens) {
         return () -> {
             for (int i = 0; i < l.kernels.length; i++) l.kernels[i].apply(l.x[i], l.gs[i], l.y[i], tokens);
         };
     }
 
-    /** Seeded probe layers of one kernel, one per shape, with inputs of `tokens` tokens. */
+    /** Seeded layers of `rows` rows, one per (in, groupSize) shape, in stored column order. */
+    static TernaryMatrix[] matrices(List<int[]> shapes, int rows) {
+        TernaryMatrix[] m = new TernaryMatrix[shapes.size()];
+        for (int i = 0; i < m.length; i++) {
+            int in = shapes.get(i)[0], g = shapes.get(i)[1], groups = TernaryPacking.groups(in, g);
+            java.util.SplittableRandom r = new java.util.SplittableRandom(42 + i);
+            byte[] codes = new byte[rows * in];
+            for (int j = 0; j < codes.length; j++) codes[j] = (byte) (r.nextInt(3) - 1);
+            float[] alpha = new float[rows * groups], mu = new float[alpha.length];
+            for (int j = 0; j < alpha.length; j++) {
+                alpha[j] = (float) (0.01 + 0.01 * r.nextDouble());
+                mu[j] = (float) (0.001 * (r.nextDouble() - 0.5));
+            }
+            m[i] = new TernaryMatrix(rows, in, g, codes, alpha, mu, null);
+        }
+        return m;
+    }
+
+    /** The probe layers packed for one kernel, with inputs of `tokens` tokens. */
     private static final class Layers {
         final TernaryKernel[] kernels;
         final float[][] x, gs, y;
 
-        Layers(KernelKind k, List<int[]> shapes, int rows, int tokens) {
-            java.util.SplittableRandom r = new java.util.SplittableRandom(42);
-            int n = shapes.size();
+        Layers(KernelKind k, TernaryMatrix[] layers, int tokens) {
+            java.util.SplittableRandom r = new java.util.SplittableRandom(7);
+            int n = layers.length;
             kernels = new TernaryKernel[n];
             x = new float[n][];
             gs = new float[n][];
             y = new float[n][];
             for (int i = 0; i < n; i++) {
-                int in = shapes.get(i)[0], g = shapes.get(i)[1], groups = TernaryPacking.groups(in, g);
-                byte[] codes = new byte[rows * in];
-                for (int j = 0; j < codes.length; j++) codes[j] = (byte) (r.nextInt(3) - 1);
-                float[] alpha = new float[rows * groups], mu = new float[alpha.length];
-                for (int j = 0; j < alpha.length; j++) {
-                    alpha[j] = (float) (0.01 + 0.01 * r.nextDouble());
-                    mu[j] = (float) (0.001 * (r.nextDouble() - 0.5));
-                }
-                kernels[i] = k.create(new TernaryMatrix(rows, in, g, codes, alpha, mu, null), true);
+                TernaryMatrix m = layers[i];
+                kernels[i] = k.create(m, true);
                 kernels[i].keepDecodedWeights(false);
-                x[i] = new float[tokens * in];
+                x[i] = new float[tokens * m.cols()];
                 for (int j = 0; j < x[i].length; j++) x[i][j] = (float) (r.nextDouble() * 2 - 1);
-                gs[i] = TernaryLinear.groupSums(x[i], tokens, in, g);
-                y[i] = new float[tokens * rows];
+                gs[i] = TernaryLinear.groupSums(x[i], tokens, m.cols(), m.groupSize());
+                y[i] = new float[tokens * m.rows()];
             }
+        }
+
+        long residentBytes() {
+            long b = 0;
+            for (TernaryKernel k : kernels) b += k.residentBytes();
+            return b;
         }
     }
 }

@@ -41,7 +41,11 @@ class KernelSelectionTest {
         }
 
         KernelRace.Entry entry(String name) {
-            return new KernelRace.Entry(name, () -> { clock.now += cost / 10; runs++; }, () -> { clock.now += cost; runs++; });
+            return entry(name, 0);
+        }
+
+        KernelRace.Entry entry(String name, long bytes) {
+            return new KernelRace.Entry(name, () -> { clock.now += cost / 10; runs++; }, () -> { clock.now += cost; runs++; }, bytes);
         }
     }
 
@@ -57,6 +61,18 @@ class KernelSelectionTest {
         assertEquals(40, res.get(1).bestNanos());
         // and the order of the candidates does not matter
         assertEquals("b", KernelRace.winner(KernelRace.run(List.of(b.entry("b"), a.entry("a")), c, LIMITS).results()).name());
+    }
+
+    /** Within 5 % the candidate that reads fewer bytes wins; beyond it, the faster one, whatever it reads. */
+    @Test
+    void nearTiesGoToTheCandidateReadingFewerBytes() {
+        FakeClock c = new FakeClock();
+        Fake fast = new Fake(c, 1000), close = new Fake(c, 1040), far = new Fake(c, 1100);
+        assertEquals("lean", KernelRace.winner(KernelRace.run(List.of(fast.entry("fat", 250), close.entry("lean", 206)), c, LIMITS).results()).name());
+        assertEquals("fat", KernelRace.winner(KernelRace.run(List.of(fast.entry("fat", 250), far.entry("lean", 206)), c, LIMITS).results()).name());
+        assertEquals("fat", KernelRace.winner(KernelRace.run(List.of(fast.entry("fat", 250), close.entry("fatter", 300)), c, LIMITS).results()).name());
+        // unknown sizes: time alone decides
+        assertEquals("fat", KernelRace.winner(KernelRace.run(List.of(fast.entry("fat"), close.entry("lean")), c, LIMITS).results()).name());
     }
 
     /**
