@@ -11,7 +11,7 @@ import java.util.function.Consumer;
 
 /**
  * Picks the ternary kernel for a model by measurement: every kernel that fits this JVM's vectors and the model's
- * group size is timed on the model's own input widths (4096 rows for decoding, 256 per thread for prefill; per round, for decoding, one token 32 times
+ * group size is timed on the model's own input widths (2048 rows for decoding, 256 per thread for prefill; per round, for decoding, one token 32 times
  * and one eight-token call, and for prefill one 128-token call), and the fastest wins. A kernel whose operations fall into the Vector API's Java
  * fallback on this CPU (100x slower, and nothing fails) loses by construction, whatever the CPU claims. The choice
  * is cached per CPU model, JDK, Tern version, vector flags and shapes, so the probe runs once per machine.
@@ -40,8 +40,8 @@ public final class KernelSelector {
      * Decode probe layers: 2048 rows, so that a round reads its codes from beyond L2 as a model's decode does (8 MB
      * of 2-bit codes at TinyLlama's widths). With 512 rows (1 MB, cache-resident) the probe ranked unpack-512 10 %
      * ahead of lut3-512 on a Sapphire Rapids, where lut3-512 (2.06 bits per weight against 2.5) decoded the model
-     * 10 % faster; at 2048 rows they came within 4 % (a tie, {@link KernelRace#TIE}), and 4096 rows got no closer
-     * (1.6 %) for a 0.6 s longer probe.
+     * 10 % faster; at 2048 rows they came within 2-6 % (a tie, {@link KernelRace#TIE}), and 4096 rows got no
+     * closer (1.6 %) for a 0.6 s longer probe.
      */
     private static final int DECODE_ROWS = 2048;
     /**
