@@ -30,7 +30,7 @@ final class KernelCache {
     static String key(String ternVersion, List<int[]> shapes) {
         StringBuilder s = new StringBuilder();
         s.append("cpu=").append(cpuModel()).append("; jdk=").append(Runtime.version()).append("; tern=").append(ternVersion);
-        s.append("; code=").append(kernelCodeHash());
+        s.append("; code=").append(CodeHash.VALUE);
         s.append("; vector=").append(jdk.incubator.vector.ShortVector.SPECIES_PREFERRED.vectorBitSize());
         String flags = jvmVectorFlags();
         if (!flags.isEmpty()) s.append("; ").append(flags);
@@ -59,6 +59,11 @@ final class KernelCache {
             }
         }
         return Long.toHexString(crc.getValue());
+    }
+
+    /** The hash, read from the class files once per JVM (on first use: only a probe's cache lookup needs it). */
+    private static final class CodeHash {
+        static final String VALUE = kernelCodeHash();
     }
 
     /** JVM options that change vector code generation, space-separated. */

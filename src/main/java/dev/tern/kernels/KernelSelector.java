@@ -37,7 +37,7 @@ public final class KernelSelector {
      */
     private static final int PREFILL_ROWS = 256 * Math.min(8, Math.max(2, dev.tern.util.Parallel.threads())), PROBE_TOKENS = 8;
     /**
-     * Decode probe layers: 2048 rows, so that a round reads its codes from beyond L2 as a model's decode does (8 MB
+     * Decode probe layers: 2048 rows, so that a round reads its codes from beyond L2 as a model's decode does (4 MB
      * of 2-bit codes at TinyLlama's widths). With 512 rows (1 MB, cache-resident) the probe ranked unpack-512 10 %
      * ahead of lut3-512 on a Sapphire Rapids, where lut3-512 (2.06 bits per weight against 2.5) decoded the model
      * 10 % faster; at 2048 rows they came within 2-6 % (a tie, {@link KernelRace#TIE}), and 4096 rows got no

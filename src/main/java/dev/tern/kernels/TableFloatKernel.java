@@ -3,7 +3,6 @@ package dev.tern.kernels;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -19,7 +18,6 @@ import jdk.incubator.vector.VectorSpecies;
  * width.
  */
 final class TableFloatKernel extends PanelLinear {
-    private static final VectorSpecies<Short> S16 = ShortVector.SPECIES_128;
     private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
 

@@ -89,8 +89,8 @@ final class TableKernel implements TiledDecode.Kernel {
         this.chunks = chunkStart.length;
         this.words = cw[chunks];
         this.codes = TernaryPacking.packTable(codes, out, in, groupSize);
-        this.alpha = TernaryPacking.splitHalvesF32(TernaryPacking.tileOrder(alpha, out, groups, TILE, 8), 8);
-        this.mu = mu == null ? null : TernaryPacking.splitHalvesF32(TernaryPacking.tileOrder(mu, out, groups, TILE, 8), 8);
+        this.alpha = TernaryPacking.tileScalesF32(alpha, out, groups, TILE, 8);
+        this.mu = mu == null ? null : TernaryPacking.tileScalesF32(mu, out, groups, TILE, 8);
         this.prefill = new TableFloatKernel(out, in, groups, chunkStart, chunkLen, chunkGroup, chunkWord, this.codes, this.alpha, this.mu, perm);
     }
 

@@ -273,12 +273,17 @@ public final class TernaryPacking {
     }
 
     /**
-     * f16 scales in tile order → f32, each block of `block` lanes (one 16-bit vector of a tile) reordered to its even
-     * lanes then its odd ones: a 16-bit vector seen as int lanes holds the even lanes' rows in its low halves and the
+     * f16 [row][group] scales → f32 in {@link #tileOrder}, each block of `lanes` lanes (one 16-bit vector of a tile)
+     * reordered to its even lanes then its odd ones: a 16-bit vector seen as int lanes holds the even lanes' rows in its low halves and the
      * odd lanes' in its high halves, so the flush after an int16 dot product reads the two halves' scales with two
      * plain f32 loads. (Converting f16 in the flush with shifts and masks had cost 25-45 % of decode speed.)
      */
-    public static float[] splitHalvesF32(short[] f16, int block) {
+    static float[] tileScalesF32(short[] f16, int rows, int groups, int tile, int lanes) {
+        return splitHalvesF32(tileOrder(f16, rows, groups, tile, lanes), lanes);
+    }
+
+    /** The reordering and widening of {@link #tileScalesF32}, on scales already in tile order. */
+    private static float[] splitHalvesF32(short[] f16, int block) {
         if (f16.length % block != 0) throw new IllegalArgumentException(f16.length + " scales, blocks of " + block);
         float[] f = new float[f16.length];
         int half = block / 2;

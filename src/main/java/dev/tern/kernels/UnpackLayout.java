@@ -7,7 +7,7 @@ package dev.tern.kernels;
  * q = t + 1 in bits 2k..2k+1 ({@link TernaryPacking#packUnpack}). Columns are cut into chunks of at most 128 inside each group
  * ({@link TernaryPacking#unpackChunks}), each padded to whole words with t = 0. α and μ (f16 values) are held as
  * f32 in [tile][group][lane] order, each vector's lanes split into its even then odd ones
- * ({@link TernaryPacking#splitHalvesF32}). 2 bits of codes plus 64 bits of α and μ per row and group: 2.5 bits per
+ * ({@link TernaryPacking#tileScalesF32}). 2 bits of codes plus 64 bits of α and μ per row and group: 2.5 bits per
  * weight in memory for groups of 128 (2.25 in the checkpoint).
  */
 record UnpackLayout(int out, int in, int groupSize, int groups, int tiles, TernaryPacking.Chunks chunks, short[] codes,
@@ -22,11 +22,8 @@ record UnpackLayout(int out, int in, int groupSize, int groups, int tiles, Terna
         if (out <= 0 || in <= 0 || groupSize <= 0) throw new IllegalArgumentException("bad shape " + out + "x" + in + "/" + groupSize);
         int groups = TernaryPacking.groups(in, groupSize);
         return new UnpackLayout(out, in, groupSize, groups, (out + TILE - 1) / TILE, TernaryPacking.unpackChunks(in, groupSize),
-                TernaryPacking.packUnpack(codes, out, in, groupSize, TILE, LANES), scales(alpha, out, groups), mu == null ? null : scales(mu, out, groups));
-    }
-
-    private static float[] scales(short[] f16, int out, int groups) {
-        return TernaryPacking.splitHalvesF32(TernaryPacking.tileOrder(f16, out, groups, TILE, LANES), LANES);
+                TernaryPacking.packUnpack(codes, out, in, groupSize, TILE, LANES), TernaryPacking.tileScalesF32(alpha, out, groups, TILE, LANES),
+                mu == null ? null : TernaryPacking.tileScalesF32(mu, out, groups, TILE, LANES));
     }
 
     int words() {
