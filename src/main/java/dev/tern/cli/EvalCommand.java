@@ -45,6 +45,10 @@ final class EvalCommand implements Callable<Integer> {
             description = "Print a JSON object as the last line, or with FILE write it there (atomically).")
     String json;
 
+    @Option(names = "--vs", paramLabel = "DIR|REPO", description = "A second model evaluated on the same windows, the two taking "
+            + "turns window by window, each timed on its own: their speed ratio is measured under the same load.")
+    String vs;
+
     @Option(names = "--tasks", paramLabel = "LIST", description = "Zero-shot tasks instead of perplexity: comma list of "
             + "piqa, arc_easy, arc_challenge, hellaswag, winogrande, openbookqa, boolq, or 'paper' for all seven.")
     String tasks;
@@ -70,15 +74,32 @@ final class EvalCommand implements Callable<Integer> {
         }
         System.err.println("tern: model " + m.source() + "; tokenizing " + name + " ...");
         int[] ids = m.tokenizer().encode(body, true);
+        java.util.List<Transformer> tfs = new java.util.ArrayList<>(java.util.List.of(new Transformer(m.model(), L)));
+        if (vs != null) {
+            LoadedModel b = modelOptions.load(vs, KernelConfig.Workload.PREFILL);
+            System.err.println("tern: vs " + b.source());
+            if (!java.util.Arrays.equals(ids, b.tokenizer().encode(body, true))) {
+                throw new TernException("--vs " + vs + " tokenizes the text differently from --model: perplexities would not compare");
+            }
+            if (L > b.config().maxPositions()) {
+                throw new TernException("--vs " + vs + " has a context of " + b.config().maxPositions() + ", shorter than the window " + L);
+            }
+            tfs.add(new Transformer(b.model(), L));
+        }
         Perplexity.Protocol proto = Perplexity.Protocol.parse(protocol);
         int bos = ids.length > 0 && m.tokenizer().bosId() >= 0 && ids[0] == m.tokenizer().bosId() ? ids[0] : -1;
-        Perplexity.Result r = Perplexity.run(new Transformer(m.model(), L), ids, L, maxWindows, !json && System.console() != null,
-                proto, bos);
+        java.util.List<Perplexity.Result> rs = Perplexity.runAll(tfs, ids, L, maxWindows, !json && System.console() != null, proto, bos);
+        Perplexity.Result r = rs.get(0);
         System.out.printf("dataset     %s%n", name);
         System.out.printf("perplexity  %.4f%n", r.perplexity());
         System.out.printf("tokens      %d predicted in %d windows of %d (%s protocol)%n", r.tokens(), r.windows(), L,
                 proto == Perplexity.Protocol.GPTQ ? "GPTQ" : "llama.cpp");
         System.out.printf("speed       %.1f tokens/s (%.1f s)%n", r.tokensPerSecond(), r.seconds());
+        if (vs != null) {
+            Perplexity.Result v = rs.get(1);
+            System.out.printf("vs          perplexity %.4f, %.1f tokens/s (%.1f s)%n", v.perplexity(), v.tokensPerSecond(), v.seconds());
+            System.out.printf("speed ratio %.3f (model / vs, same windows, taking turns)%n", r.tokensPerSecond() / v.tokensPerSecond());
+        }
         if (json) {
             ObjectNode o = new ObjectMapper().createObjectNode();
             o.put("perplexity", r.perplexity());
@@ -88,6 +109,12 @@ final class EvalCommand implements Callable<Integer> {
             o.put("protocol", proto == Perplexity.Protocol.GPTQ ? "gptq" : "llama.cpp");
             o.put("dataset", name);
             o.put("tokens_per_second", r.tokensPerSecond());
+            if (vs != null) {
+                Perplexity.Result v = rs.get(1);
+                o.put("vs_perplexity", v.perplexity());
+                o.put("vs_tokens_per_second", v.tokensPerSecond());
+                o.put("speed_ratio_model_vs", r.tokensPerSecond() / v.tokensPerSecond());
+            }
             String line = new ObjectMapper().writeValueAsString(o);
             if (this.json.equals("-")) System.out.println(line);
             else dev.tern.io.AtomicFiles.writeString(Path.of(this.json), line + "\n");
@@ -96,8 +123,8 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     private Integer runTasks() {
-        if (dataset != null || text != null || window != null || maxWindows != 0 || !protocol.equals("gptq")) {
-            throw new TernException("--tasks cannot be combined with --dataset, --text, --window, --max-windows or --protocol");
+        if (dataset != null || text != null || window != null || maxWindows != 0 || !protocol.equals("gptq") || vs != null) {
+            throw new TernException("--tasks cannot be combined with --dataset, --text, --window, --max-windows, --protocol or --vs");
         }
         if (limit < 0) throw new TernException("--limit must be >= 0, got " + limit);
         java.util.List<Task> list = Task.parse(tasks);

@@ -25,6 +25,11 @@ public final class ModelOptions {
 
     /** The model, its ternary layers on the kernel that runs this workload fastest here. */
     public LoadedModel load(KernelConfig.Workload workload) {
-        return ModelLoader.load(model, ModelLoader.FloatFormat.parse(weights), kernels.config().forWorkload(workload), kernels.log());
+        return load(model, workload);
+    }
+
+    /** Another model (e.g. {@code eval --vs}) with the same --weights and kernel options. */
+    public LoadedModel load(String other, KernelConfig.Workload workload) {
+        return ModelLoader.load(other, ModelLoader.FloatFormat.parse(weights), kernels.config().forWorkload(workload), kernels.log());
     }
 }

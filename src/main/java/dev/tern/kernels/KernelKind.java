@@ -53,6 +53,14 @@ public enum KernelKind {
         return this != LUT3_512 || Lut3Kernel.supports(groupSize);
     }
 
+    /**
+     * Whether its prefill (from {@link UnpackKernel#PREFILL_TOKENS} tokens on) is the f32 GEMM over decoded codes,
+     * bit for bit the float kernel's: true of all but lut3-512, whose prefill stays in integers.
+     */
+    public boolean prefillIsFloatGemm() {
+        return this != LUT3_512;
+    }
+
     /** Activations stay f32 (no per-group integer rounding). */
     public boolean exactActivations() {
         return this == FLOAT;

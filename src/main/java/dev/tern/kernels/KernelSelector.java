@@ -63,6 +63,9 @@ public final class KernelSelector {
     private static final int WARM_ROWS = 48;
     private static final List<int[]> WARM_SHAPE = List.of(new int[] {68, 16});
 
+    /** How a prefill choice reads when no candidate has a prefill path of its own, so nothing was timed. */
+    static final String SAME_PREFILL = "prefill: every candidate runs the same f32 GEMM";
+
     private KernelSelector() {}
 
     /**
@@ -82,6 +85,15 @@ public final class KernelSelector {
         List<KernelKind> candidates = candidates(distinct);
         if (candidates.size() == 1) return new Choice(candidates.get(0), "only candidate", List.of(), 0);
         boolean prefill = cfg.workload() == KernelConfig.Workload.PREFILL;
+        if (prefill) {
+            // for long windows unpack, table-128 and float run one and the same f32 GEMM: timing them against each
+            // other would time noise (and compile three copies of it), so float stands for all of them
+            List<KernelKind> distinctPrefill = new ArrayList<>();
+            for (KernelKind k : candidates) if (!k.prefillIsFloatGemm()) distinctPrefill.add(k);
+            if (distinctPrefill.size() < candidates.size()) distinctPrefill.add(KernelKind.FLOAT);
+            candidates = distinctPrefill;
+            if (candidates.size() == 1) return new Choice(candidates.get(0), SAME_PREFILL, List.of(), 0);
+        }
         // the ranking depends on the thread count (decode units per thread), so the choice is cached per count
         String key = KernelCache.key(dev.tern.cli.Versions.VERSION, distinct) + "; threads=" + dev.tern.util.Parallel.threads()
                 + (prefill ? "; workload=prefill" : "");

@@ -166,6 +166,16 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
         Parallel.forRange(tiles, 4, (t0, t1) -> {
             for (int tile = t0; tile < t1; tile++) {
                 int base = tile * in * MR;
+                if (g != null && (tile + 1) * MR <= tokens) {
+                    // k outer: one index load per MR values, written side by side (token by token, the gather
+                    // made the permuted 128 x 384 layers' prefill 30 % slower than their f32 twins)
+                    int x0 = tile * MR * in;
+                    for (int k = 0; k < in; k++) {
+                        int src = x0 + g[k], dst = base + k * MR;
+                        for (int i = 0; i < MR; i++) xp[dst + i] = x[src + i * in];
+                    }
+                    continue;
+                }
                 for (int i = 0; i < MR; i++) {
                     int tok = tile * MR + i;
                     if (tok < tokens) {

@@ -101,7 +101,7 @@ public final class ModelLoader {
         ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
         TernCheckpoint.Contents cp = TernCheckpoint.read(dir);
         LlamaModel m;
-        Map<String, QuantizedMatrix> layers = cp.layers();
+        Map<String, QuantizedMatrix> layers = PermutationFolding.foldDownPermutations(cp.layers());
         KernelSelector.Choice kernel = KernelSelector.choose(kernels, LinearFactory.ternaryShapes(layers.values()), log);
         try (TensorSource src = cp.file()) {
             m = WeightsLoader.load(config, src, format.factory(),

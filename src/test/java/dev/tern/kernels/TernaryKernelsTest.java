@@ -169,7 +169,7 @@ class TernaryKernelsTest {
     /**
      * UNPACK, TABLE and LUT3 do the same integer arithmetic and flush in the same order, so for decode token counts
      * they agree bit for bit: the kernel the probe picks does not change what a model decodes. From 4 tokens on,
-     * UNPACK and TABLE both run the f32 GEMM on decoded weights and agree bit for bit too.
+     * UNPACK and TABLE both run the f32 GEMM on decoded weights and agree bit for bit too, with each other and with FLOAT.
      */
     @Test
     void integerKernelsAgreeBitForBit() {
@@ -178,11 +178,12 @@ class TernaryKernelsTest {
             {3, 700, 256}, {600, 400, 128}, {250, 300, 128}, {500, 300, 128}, {1100, 300, 128}}) {
             TernaryMatrix m = ternary(r, s[0], s[1], s[2], true);
             TernaryLinear a = new TernaryLinear(m, KernelKind.UNPACK);
-            for (KernelKind k : new KernelKind[] {KernelKind.TABLE_128, KernelKind.LUT3_512}) {
+            for (KernelKind k : new KernelKind[] {KernelKind.TABLE_128, KernelKind.LUT3_512, KernelKind.FLOAT}) {
                 if (!k.supports(s[2]) || slow(k) && s[0] * s[1] > 40_000) continue;
                 TernaryLinear b = new TernaryLinear(m, k);
-                // table-128's prefill decodes its own layout to the same f32 weights for the same GEMM as unpack's
-                int[] tokens = k == KernelKind.TABLE_128 ? new int[] {1, 2, 3, 4, 17} : new int[] {1, 2, 3};
+                // table-128's prefill decodes its own layout to the same f32 weights for the same GEMM as unpack's,
+                // and float's is that GEMM (which is why the prefill workload needs no probe among the three)
+                int[] tokens = k == KernelKind.TABLE_128 ? new int[] {1, 2, 3, 4, 17} : k == KernelKind.FLOAT ? new int[] {4, 17} : new int[] {1, 2, 3};
                 for (int t : tokens) {
                     float[] x = gaussian(r, t * s[1], 1f), ya = new float[t * s[0]], yb = new float[t * s[0]];
                     a.apply(x, ya, t);
