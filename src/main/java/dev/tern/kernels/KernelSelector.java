@@ -11,8 +11,9 @@ import java.util.function.Consumer;
 
 /**
  * Picks the ternary kernel for a model by measurement: every kernel that fits this JVM's vectors and the model's
- * group size is timed on the model's own input widths (2048 rows for decoding, 256 per thread for prefill; per round, for decoding, one token 32 times
- * and one eight-token call, and for prefill one 128-token call), and the fastest wins. A kernel whose operations fall into the Vector API's Java
+ * group size is timed on the model's own input widths (2048 rows for decoding, 256 per thread for prefill; per round,
+ * for decoding, one token 32 times, and for prefill one 128-token call), and the fastest wins. For prefill only
+ * lut3-512 has a path of its own; where it is not a candidate, float is taken untimed. A kernel whose operations fall into the Vector API's Java
  * fallback on this CPU (100x slower, and nothing fails) loses by construction, whatever the CPU claims. The choice
  * is cached per CPU model, JDK, Tern version, vector flags and shapes, so the probe runs once per machine.
  */
@@ -49,10 +50,7 @@ public final class KernelSelector {
      * decoded codes amortises its decoding; at 128 tokens it already ranks as it does at 512.
      */
     private static final int PREFILL_PROBE_TOKENS = 128;
-    /**
-     * One-token calls per round: decode is what the kernels differ in most (unpack and table-128 share their prefill
-     * path), and with 8 calls the prefill call's time hid a 1.6x decode difference down to 1.5 % of a round.
-     */
+    /** One-token calls per layer and round. */
     private static final int DECODE_CALLS = 32;
     /**
      * Warm-up layer: 48 rows (a full and a partial tile) by 68 columns in groups of 16 (a LUT3 super-group, a tail
@@ -161,12 +159,14 @@ public final class KernelSelector {
         return out;
     }
 
-    /** One round: per layer, 32 single-token calls and one 8-token call. */
+    /**
+     * One round: per layer, 32 single-token calls. No multi-token call: from 4 tokens on every candidate but lut3-512
+     * runs the same f32 GEMM, so timing it tells them nothing, and compiling three copies of it was 0.4 s of the probe.
+     */
     private static Runnable probeWork(Layers l) {
         return () -> {
             for (int i = 0; i < l.kernels.length; i++) {
                 for (int t = 0; t < DECODE_CALLS; t++) l.kernels[i].apply(l.x[i], l.gs[i], l.y[i], 1);
-                l.kernels[i].apply(l.x[i], l.gs[i], l.y[i], PROBE_TOKENS);
             }
         };
     }
