@@ -9,7 +9,8 @@ public final class KernelOptions {
     @Option(names = "--kernel", paramLabel = "NAME", defaultValue = "auto",
             description = "Ternary kernel: auto (default: the fastest on this machine, measured once and cached in "
                     + "~/.cache/tern), lut3-512 (AVX-512), table-128 (byte tables of column-pair sums, 128-bit shuffles, "
-                    + "any CPU), unpack (2-bit codes, int16 activations, any vector width) or float (codes decoded to "
+                    + "any CPU), unpack (2-bit codes, int16 activations, any vector width; unpack4: four tiles per loop, up to 256 "
+                    + "bits) or float (codes decoded to "
                     + "f32, exact activations).")
     String kernel;
 

@@ -9,8 +9,14 @@ public enum KernelKind {
     LUT3_512("lut3-512"),
     /** 2-bit codes as nibble indices into per-token byte tables of pair sums, 16 rows per 128-bit shuffle ({@link TableKernel}). */
     TABLE_128("table-128"),
-    /** 2-bit codes unpacked and multiplied with int16 activations at the preferred width ({@link UnpackKernel}). */
+    /** 2-bit codes unpacked and multiplied with int16 activations at the preferred width, one tile per loop ({@link UnpackKernel}). */
     UNPACK("unpack"),
+    /**
+     * The same codes and arithmetic, four tiles per loop (four code streams in flight), up to 256 bits: faster where
+     * memory latency limits decode (Sapphire Rapids: 39-42 against 35 G multiply-adds/s), slower where it does not
+     * (Zen 3: 38-41 against 48-53), so the probe decides.
+     */
+    UNPACK4("unpack4"),
     /** The same codes decoded to f32 weights for the float GEMM and GEMV; exact activations ({@link FloatDecodeKernel}). */
     FLOAT("float");
 
@@ -45,7 +51,13 @@ public enum KernelKind {
      */
     public boolean fitsThisJvm() {
         int bits = ShortVector.SPECIES_PREFERRED.vectorBitSize();
-        return this == LUT3_512 ? bits >= 512 : this != TABLE_128 || bits >= 128;
+        return switch (this) {
+            case LUT3_512 -> bits >= 512;
+            case TABLE_128 -> bits >= 128;
+            // at 512 bits one tile's word is already four cache lines: four tiles per loop made units too coarse
+            case UNPACK4 -> bits < 512;
+            default -> true;
+        };
     }
 
     /** Group sizes the kernel's integer sums cannot overflow for. */
@@ -74,7 +86,8 @@ public enum KernelKind {
         return switch (this) {
             case LUT3_512 -> new Lut3Kernel(out, in, gs, TernaryPacking.packLut3(m.codes(), out, in, gs), alpha, mu);
             case TABLE_128 -> new TableKernel(out, in, gs, m.codes(), alpha, mu, m.perm());
-            case UNPACK -> new UnpackKernel(UnpackLayout.pack(out, in, gs, m.codes(), alpha, mu), m.perm());
+            case UNPACK -> new UnpackKernel(UnpackLayout.pack(out, in, gs, m.codes(), alpha, mu), m.perm(), 1);
+            case UNPACK4 -> new UnpackKernel(UnpackLayout.pack(out, in, gs, m.codes(), alpha, mu), m.perm(), 4);
             case FLOAT -> new FloatDecodeKernel(UnpackLayout.pack(out, in, gs, m.codes(), alpha, mu), m.perm());
         };
     }

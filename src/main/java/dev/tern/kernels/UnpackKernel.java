@@ -25,11 +25,12 @@ import jdk.incubator.vector.VectorSpecies;
  * pair, and need no unpacking per token, so decoding a slice once and reusing it across tokens is faster than the
  * integer path for prefill on every CPU measured (Zen 3, 256- and 128-bit).
  *
- * <p>Up to 256 bits, decode reads four tiles at once ({@link #QUAD}): a decode step is compute-dense (about 70
- * instructions per 64-byte line of codes at 256 bits), so out-of-order execution covers only a few lines ahead, and
- * one sequential stream per core, as a model streams its layers from memory, left the loop waiting on cache-line
- * fills (35 against 51 G multiply-adds/s with the codes in L2, Sapphire Rapids at AVX2). Four streams keep more
- * fills in flight: 2048 → 5632 and 5632 → 2048 streaming went from 35 to 39-42.
+ * <p>Decode reads one tile per loop ({@code unpack}) or, up to 256 bits, four tiles at once ({@code unpack4},
+ * {@link KernelKind#UNPACK4}): a decode step is compute-dense (about 70 instructions per 64-byte line of codes at 256
+ * bits), so out-of-order execution covers only a few lines ahead. On a Sapphire Rapids at AVX2 one sequential stream
+ * per core left the loop waiting on cache-line fills (35 against 51 G multiply-adds/s with the codes in L2), and four
+ * streams kept more fills in flight (39-42); on a Zen 3 the one stream ran at 48-53 and the four at 37-41. Both give
+ * each row the same sums in the same order, so they agree bit for bit, and the probe picks between them.
  *
  * <p>Every output is produced by one thread in a fixed order, so results are bit-reproducible across runs and
  * thread counts.
@@ -42,12 +43,6 @@ final class UnpackKernel implements TiledDecode.Kernel {
     /** Token count from which the layer runs through the f32 GEMM. */
     static final int PREFILL_TOKENS = 4;
     /**
-     * Tiles per decode unit of {@link TiledDecode}, read side by side: four up to 256 bits; at 512 bits a tile's word
-     * is already four cache lines, and four tiles of 128 rows made units too coarse to share among threads (native
-     * decode 2-3 % slower).
-     */
-    static final int QUAD = S.vectorBitSize() >= 512 ? 1 : 4;
-    /**
      * Layers of fewer tiles decode one tile per unit: two four-tile units would leave a core idle (a 256-row layer
      * at AVX2 was one unit on one thread; layers of tiny models have 2-6 tiles).
      */
@@ -55,21 +50,28 @@ final class UnpackKernel implements TiledDecode.Kernel {
     private static final int FIELDS = 0x00030003;
 
     private final int out, in, groups, tiles, words, chunks;
-    /** Tiles per decode unit for this layer: QUAD, or 1 for small layers. */
+    /** Tiles per decode unit for this layer: 4 (unpack4, layers of at least MIN_TILES_FOR_QUAD tiles) or 1. */
     private final int unit;
+    /** Built as unpack4 (its name), even where a small layer decodes one tile per unit. */
+    private final boolean streams4Requested;
     /** Per chunk: first column, column count, group, first word. */
     private final int[] chunkStart, chunkLen, chunkGroup, chunkWord;
     private final short[] codes;
     private final float[] alpha, mu;
     private final FloatDecodeKernel prefill;
 
-    /** perm: the layer's column permutation (for the f32 path, which gathers its input itself), or null. */
-    UnpackKernel(UnpackLayout p, int[] perm) {
+    /**
+     * perm: the layer's column permutation (for the f32 path, which gathers its input itself), or null; streams:
+     * tiles per decode loop, 1 or 4.
+     */
+    UnpackKernel(UnpackLayout p, int[] perm, int streams) {
+        if (streams != 1 && streams != 4) throw new IllegalArgumentException("streams must be 1 or 4, got " + streams);
         this.out = p.out();
         this.in = p.in();
         this.groups = p.groups();
         this.tiles = p.tiles();
-        this.unit = tiles >= MIN_TILES_FOR_QUAD ? QUAD : 1;
+        this.unit = streams == 4 && tiles >= MIN_TILES_FOR_QUAD ? 4 : 1;
+        this.streams4Requested = streams == 4;
         this.words = p.words();
         this.chunkStart = p.chunks().start();
         this.chunkLen = p.chunks().len();
@@ -84,7 +86,7 @@ final class UnpackKernel implements TiledDecode.Kernel {
 
     @Override
     public String name() {
-        return "unpack-" + S.vectorBitSize();
+        return (streams4Requested ? "unpack4-" : "unpack-") + S.vectorBitSize();
     }
 
     @Override

@@ -118,7 +118,7 @@ class TernaryKernelsTest {
     @Test
     void integerKernelsMatchIntegerReference() {
         Random r = new Random(16);
-        for (KernelKind kind : new KernelKind[] {KernelKind.UNPACK, KernelKind.TABLE_128, KernelKind.LUT3_512}) {
+        for (KernelKind kind : new KernelKind[] {KernelKind.UNPACK, KernelKind.UNPACK4, KernelKind.TABLE_128, KernelKind.LUT3_512}) {
             // 600 rows = 19 tiles; 1024 x 8192 spans several parallel chunks, so each thread quantizes on its own;
             // 250, 500 and 1100 rows end in a partial tile of a full four-tile decode unit at 128, 256 or 512 bits, or
             // in a partial unit
@@ -130,7 +130,7 @@ class TernaryKernelsTest {
                 if (!kind.supports(s[2])) continue;
                 TernaryMatrix m = ternary(r, s[0], s[1], s[2], true);
                 TernaryLinear op = new TernaryLinear(m, kind);
-                int[] tokens = kind == KernelKind.UNPACK ? new int[] {1, 2, 3} : kind == KernelKind.TABLE_128 ? new int[] {1, 2, 3} : s[1] > 4096 || slow(kind) ? new int[] {1, 2} : new int[] {1, 5, 70};
+                int[] tokens = kind == KernelKind.UNPACK || kind == KernelKind.UNPACK4 ? new int[] {1, 2, 3} : kind == KernelKind.TABLE_128 ? new int[] {1, 2, 3} : s[1] > 4096 || slow(kind) ? new int[] {1, 2} : new int[] {1, 5, 70};
                 for (int t : tokens) {
                     float[] x = gaussian(r, t * s[1], 1f), y = new float[t * s[0]];
                     op.apply(x, y, t);
@@ -178,12 +178,12 @@ class TernaryKernelsTest {
             {3, 700, 256}, {600, 400, 128}, {250, 300, 128}, {500, 300, 128}, {1100, 300, 128}}) {
             TernaryMatrix m = ternary(r, s[0], s[1], s[2], true);
             TernaryLinear a = new TernaryLinear(m, KernelKind.UNPACK);
-            for (KernelKind k : new KernelKind[] {KernelKind.TABLE_128, KernelKind.LUT3_512, KernelKind.FLOAT}) {
+            for (KernelKind k : new KernelKind[] {KernelKind.UNPACK4, KernelKind.TABLE_128, KernelKind.LUT3_512, KernelKind.FLOAT}) {
                 if (!k.supports(s[2]) || slow(k) && s[0] * s[1] > 40_000) continue;
                 TernaryLinear b = new TernaryLinear(m, k);
                 // table-128's prefill decodes its own layout to the same f32 weights for the same GEMM as unpack's,
                 // and float's is that GEMM (which is why the prefill workload needs no probe among the three)
-                int[] tokens = k == KernelKind.TABLE_128 ? new int[] {1, 2, 3, 4, 17} : k == KernelKind.FLOAT ? new int[] {4, 17} : new int[] {1, 2, 3};
+                int[] tokens = k == KernelKind.TABLE_128 || k == KernelKind.UNPACK4 ? new int[] {1, 2, 3, 4, 17} : k == KernelKind.FLOAT ? new int[] {4, 17} : new int[] {1, 2, 3};
                 for (int t : tokens) {
                     float[] x = gaussian(r, t * s[1], 1f), ya = new float[t * s[0]], yb = new float[t * s[0]];
                     a.apply(x, ya, t);
@@ -214,7 +214,7 @@ class TernaryKernelsTest {
         keptSmall.apply(x5, new float[5 * small], 5);
         keptBig.apply(x5, new float[5 * big], 5);
         assertTrue(keptSmall.holdsDecoded() && !keptBig.holdsDecoded());
-        for (KernelKind k : new KernelKind[] {KernelKind.UNPACK, KernelKind.TABLE_128, KernelKind.FLOAT}) {
+        for (KernelKind k : new KernelKind[] {KernelKind.UNPACK, KernelKind.UNPACK4, KernelKind.TABLE_128, KernelKind.FLOAT}) {
             if (!k.fitsThisJvm()) continue;
             TernaryLinear a = new TernaryLinear(head, k), b = new TernaryLinear(m, k);
             for (int t : new int[] {5, 17, 17}) {
@@ -253,7 +253,7 @@ class TernaryKernelsTest {
 
     /** Activations the kernel uses for t tokens: UNPACK switches to the exact f32 GEMM from PREFILL_TOKENS on. */
     static Act act(KernelKind k, int tokens) {
-        return k == KernelKind.FLOAT || (k == KernelKind.UNPACK || k == KernelKind.TABLE_128) && tokens >= UnpackKernel.PREFILL_TOKENS
+        return k == KernelKind.FLOAT || (k == KernelKind.UNPACK || k == KernelKind.UNPACK4 || k == KernelKind.TABLE_128) && tokens >= UnpackKernel.PREFILL_TOKENS
                 ? Act.F32 : Act.INT;
     }
 
