@@ -35,6 +35,24 @@ class CliTest {
         assertEquals(15, j.get("windows").asInt());
     }
 
+    /**
+     * eval --vs scores both models on the same windows: the model against itself gives the golden perplexity twice
+     * (the warm-up windows are not scored) and a speed ratio.
+     */
+    @Test
+    void evalVsScoresBothModelsOnTheSameWindows() throws Exception {
+        String m = TestData.tinyStories().toString();
+        Run r = CliRunner.run("eval", "--model", m, "--vs", m, "--text", TestData.data("tinystories/valid-snippet.txt").toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = new ObjectMapper().readTree(r.lastLine());
+        assertEquals(39.92883659132518, j.get("perplexity").asDouble(), 39.93 * 1e-5);
+        assertEquals(j.get("perplexity").asDouble(), j.get("vs_perplexity").asDouble());
+        assertTrue(j.get("speed_ratio_model_vs").asDouble() > 0, r.lastLine());
+        Run bad = CliRunner.run("eval", "--model", m, "--vs", m, "--tasks", "piqa");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("--vs"), bad.err());
+    }
+
     @Test
     void missingFolderIsOneLineError() {
         Run r = CliRunner.run("eval", "--model", "/no/such/model/folder", "--text", TestData.data("tinystories/valid-snippet.txt").toString());
