@@ -21,10 +21,6 @@ for opts in "" "-XX:UseAVX=2" "-XX:UseAVX=2 -XX:MaxVectorSize=16"; do
 import json,sys
 o,s,m,e,k,tj,fj=sys.argv[1:]
 t=json.loads(tj); f=json.loads(fj)
-def g(j,*ks):
-    for kk in ks:
-        if kk in j: return j[kk]
-    return None
 tt=f['tokens_per_second']; ft=f['vs_tokens_per_second']
 print("| %s | %s | %.1f s | %.1f s | **%.1f s** | %.0f | %.0f | %.3f | %.8f |" % (o or "native", k, float(m)-float(s), float(e)-float(m), float(e)-float(s), tt, ft, f['speed_ratio_model_vs'], t['perplexity']))
 PY

@@ -101,11 +101,14 @@ public final class ModelLoader {
         ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
         TernCheckpoint.Contents cp = TernCheckpoint.read(dir);
         LlamaModel m;
-        Map<String, QuantizedMatrix> layers = PermutationFolding.foldDownPermutations(cp.layers());
+        Map<String, QuantizedMatrix> layers = cp.layers();
         KernelSelector.Choice kernel = KernelSelector.choose(kernels, LinearFactory.ternaryShapes(layers.values()), log);
+        java.util.function.Function<String, QuantizedMatrix> folded = PermutationFolding.foldedLookup(layers);
         try (TensorSource src = cp.file()) {
-            m = WeightsLoader.load(config, src, format.factory(),
-                    p -> layers.containsKey(p) ? LinearFactory.quantized(layers.get(p), kernel.kind()) : null);
+            m = WeightsLoader.load(config, src, format.factory(), p -> {
+                QuantizedMatrix q = folded.apply(p);
+                return q == null ? null : LinearFactory.quantized(q, kernel.kind());
+            });
         }
         String method = cp.metadata().getOrDefault("tern.method", "?");
         return new LoadedModel(m, tokenizer(dir, config), dir,

@@ -2,8 +2,8 @@ package dev.tern.model;
 
 import dev.tern.format.QuantizedMatrix;
 import dev.tern.format.TernaryMatrix;
-import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Moves the input permutation of each block's down projection into the rows of its gate and up projections at load
@@ -19,23 +19,34 @@ public final class PermutationFolding {
     private PermutationFolding() {}
 
     /**
-     * The layers with every foldable down_proj permutation moved into gate_proj and up_proj (keyed by layer prefix,
-     * e.g. "model.layers.0.mlp.down_proj"); layers that cannot take it (gate or up not ternary, or of other shapes)
-     * are left as they are. The input map is not changed.
+     * The layers by prefix (e.g. "model.layers.0.mlp.down_proj"), with every foldable down_proj permutation moved
+     * into gate_proj and up_proj; null for a name that is not in the map. Layers that cannot take it (gate or up not
+     * ternary, or of other shapes) come as they are. The reordered copies are made when asked for, one layer at a
+     * time, so a load holds at most one of them besides the checkpoint's own matrices. Every layer keeps its (input
+     * width, group size), so the kernel probe can be given the map's own shapes.
      */
-    public static <Q extends QuantizedMatrix> Map<String, QuantizedMatrix> foldDownPermutations(Map<String, Q> layers) {
-        Map<String, QuantizedMatrix> out = new LinkedHashMap<>(layers);
-        for (Map.Entry<String, Q> e : layers.entrySet()) {
-            String name = e.getKey();
-            if (!name.endsWith(".mlp.down_proj") || !(e.getValue() instanceof TernaryMatrix down) || down.perm() == null) continue;
-            String mlp = name.substring(0, name.length() - "down_proj".length());
-            if (!(layers.get(mlp + "gate_proj") instanceof TernaryMatrix gate) || !(layers.get(mlp + "up_proj") instanceof TernaryMatrix up)
-                    || gate.rows() != down.cols() || up.rows() != down.cols()) continue;
-            out.put(mlp + "gate_proj", rowsInOrder(gate, down.perm()));
-            out.put(mlp + "up_proj", rowsInOrder(up, down.perm()));
-            out.put(name, new TernaryMatrix(down.rows(), down.cols(), down.groupSize(), down.codes(), down.alpha(), down.mu(), null));
-        }
-        return out;
+    public static Function<String, QuantizedMatrix> foldedLookup(Map<String, ? extends QuantizedMatrix> layers) {
+        return name -> {
+            QuantizedMatrix q = layers.get(name);
+            int dot = name.lastIndexOf('.');
+            if (q == null || dot < 0) return q;
+            String mlp = name.substring(0, dot + 1);
+            TernaryMatrix down = mlp.endsWith(".mlp.") ? foldableDown(layers, mlp) : null;
+            if (down == null) return q;
+            return switch (name.substring(dot + 1)) {
+                case "down_proj" -> new TernaryMatrix(down.rows(), down.cols(), down.groupSize(), down.codes(), down.alpha(), down.mu(), null);
+                case "gate_proj", "up_proj" -> rowsInOrder((TernaryMatrix) q, down.perm());
+                default -> q;
+            };
+        };
+    }
+
+    /** The down_proj of this MLP prefix (ending in "mlp.") if its permutation can move into gate and up, else null. */
+    private static TernaryMatrix foldableDown(Map<String, ? extends QuantizedMatrix> layers, String mlp) {
+        if (!(layers.get(mlp + "down_proj") instanceof TernaryMatrix down) || down.perm() == null) return null;
+        if (!(layers.get(mlp + "gate_proj") instanceof TernaryMatrix gate) || !(layers.get(mlp + "up_proj") instanceof TernaryMatrix up)
+                || gate.rows() != down.cols() || up.rows() != down.cols()) return null;
+        return down;
     }
 
     /** m with its rows reordered: row r of the result is row order[r] of m (codes and per-group parameters). */

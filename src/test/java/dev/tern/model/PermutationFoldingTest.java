@@ -41,6 +41,14 @@ class PermutationFoldingTest {
         return new TernaryMatrix(rows, cols, gs, codes, alpha, mu, perm);
     }
 
+    /** The MLP's layers as the folding lookup gives them to a model load. */
+    static Map<String, QuantizedMatrix> folded(Map<String, QuantizedMatrix> layers) {
+        java.util.function.Function<String, QuantizedMatrix> f = PermutationFolding.foldedLookup(layers);
+        Map<String, QuantizedMatrix> out = new LinkedHashMap<>();
+        for (String name : layers.keySet()) out.put(name, f.apply(name));
+        return out;
+    }
+
     /** down(silu(gate·x) ⊙ up·x) for `tokens` rows of x, through the given kernel. */
     static float[] mlp(Map<String, QuantizedMatrix> layers, KernelKind kind, float[] x, int tokens) {
         LinearOp gate = new TernaryLinear((TernaryMatrix) layers.get(P + "gate_proj"), kind);
@@ -64,7 +72,7 @@ class PermutationFoldingTest {
             layers.put(P + "gate_proj", ternary(r, m, h, gs, true));
             layers.put(P + "up_proj", ternary(r, m, h, gs, true));
             layers.put(P + "down_proj", ternary(r, h, m, gs, true));
-            Map<String, QuantizedMatrix> folded = PermutationFolding.foldDownPermutations(layers);
+            Map<String, QuantizedMatrix> folded = folded(layers);
             assertNull(folded.get(P + "down_proj").perm(), "down_proj no longer gathers its input");
             for (KernelKind k : KernelKind.values()) {
                 if (!k.fitsThisJvm() || !k.supports(gs)) continue;
@@ -84,7 +92,7 @@ class PermutationFoldingTest {
         Map<String, QuantizedMatrix> layers = new LinkedHashMap<>();
         layers.put(P + "up_proj", ternary(r, 64, 32, 32, false));
         layers.put(P + "down_proj", ternary(r, 32, 64, 32, true));
-        Map<String, QuantizedMatrix> folded = PermutationFolding.foldDownPermutations(layers);
+        Map<String, QuantizedMatrix> folded = folded(layers);
         assertSame(layers.get(P + "down_proj"), folded.get(P + "down_proj"));
         assertSame(layers.get(P + "up_proj"), folded.get(P + "up_proj"));
     }
