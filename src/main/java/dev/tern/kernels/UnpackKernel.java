@@ -229,14 +229,21 @@ final class UnpackKernel implements TiledDecode.Kernel {
             IntVector r = ShortVector.fromArray(S, cd, o + 2 * stride).reinterpretAsInts();
             IntVector s = ShortVector.fromArray(S, cd, o + 3 * stride).reinterpretAsInts();
             // a constant trip count: C2 unrolls it, and the method stays small enough that every vector call inlines
-            // (written out eight times, it sometimes left one shift as a call into the Java fallback)
+            // (written out eight times, it sometimes left one shift as a call into the Java fallback). Each code
+            // vector shifts right by 2 per field instead of by 2k from the loaded word: C2 unrolls five of the
+            // eight fields and loops over the rest, and with a shift by the loop's 2k that loop took its count
+            // from a register and kept two accumulators on the stack (a store and reload per field); shifting by
+            // a constant it runs in registers. A Zen 3 streamed 5632 x 2048 layers 15-25 % faster at 256 and 128 bits.
             for (int k = 0; k < 8; k++) {
                 ShortVector x = ShortVector.broadcast(S, xq[j + k]);
-                int sh = 2 * k;
-                a0 = a0.add(p.lanewise(VectorOperators.LSHR, sh).and(FIELDS).reinterpretAsShorts().mul(x));
-                a1 = a1.add(q.lanewise(VectorOperators.LSHR, sh).and(FIELDS).reinterpretAsShorts().mul(x));
-                a2 = a2.add(r.lanewise(VectorOperators.LSHR, sh).and(FIELDS).reinterpretAsShorts().mul(x));
-                a3 = a3.add(s.lanewise(VectorOperators.LSHR, sh).and(FIELDS).reinterpretAsShorts().mul(x));
+                a0 = a0.add(p.and(FIELDS).reinterpretAsShorts().mul(x));
+                a1 = a1.add(q.and(FIELDS).reinterpretAsShorts().mul(x));
+                a2 = a2.add(r.and(FIELDS).reinterpretAsShorts().mul(x));
+                a3 = a3.add(s.and(FIELDS).reinterpretAsShorts().mul(x));
+                p = p.lanewise(VectorOperators.LSHR, 2);
+                q = q.lanewise(VectorOperators.LSHR, 2);
+                r = r.lanewise(VectorOperators.LSHR, 2);
+                s = s.lanewise(VectorOperators.LSHR, 2);
             }
         }
         a0.intoArray(acc, ao);
