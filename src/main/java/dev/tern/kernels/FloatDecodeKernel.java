@@ -170,18 +170,28 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
             while (k < cEnd) {
                 int j = k - chunkStart[c], d = (k - k0) * NR;
                 IntVector w = ShortVector.fromArray(SS, codes, (tile * words + chunkWord[c] + (j >> 3)) * TILE + lane0).reinterpretAsInts();
-                // a whole word: one code load for its 8 columns, constant shifts
-                int n = (j & 7) == 0 && k + 8 <= cEnd ? 8 : 1, f0 = n == 8 ? 0 : j & 7;
-                for (int f = f0; f < f0 + n; f++, d += NR) {
-                    IntVector v = w.lanewise(VectorOperators.LSHR, 2 * f).and(0x00030003);
-                    // q of the low and of the high 16-bit halves, each minus 1 (t), as exact ints
-                    FloatVector t0 = (FloatVector) v.and(0xffff).sub(1).convert(VectorOperators.I2F, 0);
-                    FloatVector t1 = (FloatVector) v.lanewise(VectorOperators.LSHR, 16).sub(1).convert(VectorOperators.I2F, 0);
-                    t0.fma(a0, m0).intoArray(dst, d);
-                    t1.fma(a1, m1).intoArray(dst, d + V);
+                if ((j & 7) == 0 && k + 8 <= cEnd) {
+                    // a whole word: one code load for its 8 columns, shifted by a constant 2 per column (a shift by
+                    // 2f took its count from a register)
+                    for (int f = 0; f < 8; f++, d += NR) {
+                        decodeField(w.and(0x00030003), a0, a1, m0, m1, dst, d);
+                        w = w.lanewise(VectorOperators.LSHR, 2);
+                    }
+                    k += 8;
+                } else {
+                    decodeField(w.lanewise(VectorOperators.LSHR, 2 * (j & 7)).and(0x00030003), a0, a1, m0, m1, dst, d);
+                    k++;
                 }
-                k += n;
             }
         }
+    }
+
+    /** dst[d..d+NR) = α·t + μ of one column, v holding q of its low-half and high-half rows. */
+    private static void decodeField(IntVector v, FloatVector a0, FloatVector a1, FloatVector m0, FloatVector m1, float[] dst, int d) {
+        // q of the low and of the high 16-bit halves, each minus 1 (t), as exact ints
+        FloatVector t0 = (FloatVector) v.and(0xffff).sub(1).convert(VectorOperators.I2F, 0);
+        FloatVector t1 = (FloatVector) v.lanewise(VectorOperators.LSHR, 16).sub(1).convert(VectorOperators.I2F, 0);
+        t0.fma(a0, m0).intoArray(dst, d);
+        t1.fma(a1, m1).intoArray(dst, d + V);
     }
 }
