@@ -56,7 +56,7 @@ public final class Bf16Linear extends PanelLinear {
 
     /** One panel: the same arithmetic, in the same order, as each panel of {@link #gemvFour}. */
     @Override
-    void gemvPanel(float[] x, int xo, int p, float[] y, int yo, int nValid) {
+    void gemvPanel(float[] x, int xo, int p, float[] y, int yo) {
         int[] wp = this.wp;
         int base = p * in * V;
         FloatVector a0 = FloatVector.zero(S), a1 = a0;
@@ -66,7 +66,7 @@ public final class Bf16Linear extends PanelLinear {
             a0 = lo(v).fma(xk, a0);
             a1 = hi(v).fma(xk, a1);
         }
-        store(a0, a1, y, yo, nValid);
+        store(a0, a1, y, yo);
     }
 
     /**
@@ -75,7 +75,7 @@ public final class Bf16Linear extends PanelLinear {
      * two panels in flight (two k per iteration, so as many accumulators); 17.3, 20.6 and 21.0 with four.
      */
     @Override
-    void gemvFour(float[] x, int pa, int pb, float[] y, int nLast) {
+    void gemvFour(float[] x, int pa, int pb, float[] y) {
         int[] wp = this.wp;
         int st = in * V, ba = pa * st, bb = pb * st;
         FloatVector a0 = FloatVector.zero(S), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
@@ -93,10 +93,10 @@ public final class Bf16Linear extends PanelLinear {
             d0 = lo(t).fma(xk, d0);
             d1 = hi(t).fma(xk, d1);
         }
-        store(a0, a1, y, pa * NR, NR);
-        store(b0, b1, y, (pa + 1) * NR, NR);
-        store(c0, c1, y, pb * NR, NR);
-        store(d0, d1, y, (pb + 1) * NR, nLast);
+        store(a0, a1, y, pa * NR);
+        store(b0, b1, y, (pa + 1) * NR);
+        store(c0, c1, y, pb * NR);
+        store(d0, d1, y, (pb + 1) * NR);
     }
 
     @Override

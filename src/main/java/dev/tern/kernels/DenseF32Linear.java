@@ -23,7 +23,7 @@ public final class DenseF32Linear extends PanelLinear {
 
     /** One panel: the same arithmetic, in the same order, as each panel of {@link #gemvFour}. */
     @Override
-    void gemvPanel(float[] x, int xo, int p, float[] y, int yo, int nValid) {
+    void gemvPanel(float[] x, int xo, int p, float[] y, int yo) {
         float[] wp = this.wp;
         int base = p * in * NR;
         FloatVector a0 = FloatVector.zero(S), a1 = a0;
@@ -33,12 +33,12 @@ public final class DenseF32Linear extends PanelLinear {
             a0 = FloatVector.fromArray(S, wp, o).fma(xk, a0);
             a1 = FloatVector.fromArray(S, wp, o + V).fma(xk, a1);
         }
-        store(a0, a1, y, yo, nValid);
+        store(a0, a1, y, yo);
     }
 
     /** Four panels in one loop, one accumulator pair each: four weight streams in flight (see {@link Bf16Linear#gemvFour}). */
     @Override
-    void gemvFour(float[] x, int pa, int pb, float[] y, int nLast) {
+    void gemvFour(float[] x, int pa, int pb, float[] y) {
         float[] wp = this.wp;
         int st = in * NR, ba = pa * st, bb = pb * st;
         FloatVector a0 = FloatVector.zero(S), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
@@ -54,10 +54,10 @@ public final class DenseF32Linear extends PanelLinear {
             d0 = FloatVector.fromArray(S, wp, q + st).fma(xk, d0);
             d1 = FloatVector.fromArray(S, wp, q + st + V).fma(xk, d1);
         }
-        store(a0, a1, y, pa * NR, NR);
-        store(b0, b1, y, (pa + 1) * NR, NR);
-        store(c0, c1, y, pb * NR, NR);
-        store(d0, d1, y, (pb + 1) * NR, nLast);
+        store(a0, a1, y, pa * NR);
+        store(b0, b1, y, (pa + 1) * NR);
+        store(c0, c1, y, pb * NR);
+        store(d0, d1, y, (pb + 1) * NR);
     }
 
     @Override

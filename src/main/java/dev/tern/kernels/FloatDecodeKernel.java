@@ -87,7 +87,7 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
      * decoded weights (the GEMM's prefill path), only as exact.
      */
     @Override
-    void gemvPanel(float[] x, int xo, int p, float[] y, int yo, int nValid) {
+    void gemvPanel(float[] x, int xo, int p, float[] y, int yo) {
         int tile = p / SUB, lane0 = (p % SUB) * NR;
         FloatVector y0 = FloatVector.zero(S), y1 = y0;
         float gsum = 0f;
@@ -135,7 +135,7 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
                 gsum = 0f;
             }
         }
-        store(y0, y1, y, yo, nValid);
+        store(y0, y1, y, yo);
     }
 
     /** The input of stored column k: x[xo + perm[k]], or x[xo + k] without a permutation. */

@@ -66,20 +66,20 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
     @Override public final int outFeatures() { return out; }
 
     /**
-     * Panels a, a + 1, b and b + 1 at once (four weight streams in flight); only b + 1 can be the ragged last panel,
-     * with nLast valid rows. By default one after the other. Implementations give each panel the bits
+     * Panels a, a + 1, b and b + 1 at once (four weight streams in flight), all NR rows of each (y has room for
+     * them; the ragged last panel goes through {@link #gemvRagged}). By default one after the other. Implementations give each panel the bits
      * {@link #gemvPanel} gives it, so results do not depend on how panels were grouped (which follows the thread
      * count's chunking).
      */
-    void gemvFour(float[] x, int a, int b, float[] y, int nLast) {
-        gemvPanel(x, 0, a, y, a * NR, NR);
-        gemvPanel(x, 0, a + 1, y, (a + 1) * NR, NR);
-        gemvPanel(x, 0, b, y, b * NR, NR);
-        gemvPanel(x, 0, b + 1, y, (b + 1) * NR, nLast);
+    void gemvFour(float[] x, int a, int b, float[] y) {
+        gemvPanel(x, 0, a, y, a * NR);
+        gemvPanel(x, 0, a + 1, y, (a + 1) * NR);
+        gemvPanel(x, 0, b, y, b * NR);
+        gemvPanel(x, 0, b + 1, y, (b + 1) * NR);
     }
 
-    /** y[yo .. yo+nValid) = panel p times x[xo .. xo+in). */
-    abstract void gemvPanel(float[] x, int xo, int p, float[] y, int yo, int nValid);
+    /** y[yo .. yo+NR) = panel p times x[xo .. xo+in); the ragged last panel's caller passes room for NR rows. */
+    abstract void gemvPanel(float[] x, int xo, int p, float[] y, int yo);
 
     /**
      * The f32 weights of panel p, inputs [k0, k0+kLen), k-major with NR per k: either a view into the stored panel
@@ -136,19 +136,36 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
     public final void apply(float[] x, float[] y, int tokens) {
         if (x.length < (long) tokens * in || y.length < (long) tokens * out) throw new IllegalArgumentException("x/y too short");
         if (tokens == 1) {
+            boolean ragged = valid(panels - 1) < NR;
             Parallel.forRange(panels, 4, (p0, p1) -> {
+                int q1 = ragged && p1 == panels ? p1 - 1 : p1;
                 // two adjacent panels from each half of the chunk: four weight streams in flight, each sequential
-                int half = (p1 - p0) / 2, i = 0;
+                int half = (q1 - p0) / 2, i = 0;
                 for (; i + 2 <= half; i += 2) {
                     int a = p0 + i, b = p0 + half + i;
-                    gemvFour(x, a, b, y, valid(b + 1));
+                    gemvFour(x, a, b, y);
                 }
-                for (int p = p0 + i; p < p0 + half; p++) gemvPanel(x, 0, p, y, p * NR, valid(p));
-                for (int p = p0 + half + i; p < p1; p++) gemvPanel(x, 0, p, y, p * NR, valid(p));
+                for (int p = p0 + i; p < p0 + half; p++) gemvPanel(x, 0, p, y, p * NR);
+                for (int p = p0 + half + i; p < q1; p++) gemvPanel(x, 0, p, y, p * NR);
+                if (q1 < p1) gemvRagged(x, q1, y);
             });
             return;
         }
         gemm(x, y, tokens);
+    }
+
+    /**
+     * The ragged last panel, computed in full into a scratch row and copied: no GEMV method holds a masked store.
+     * They did, behind a branch on the valid row count, and in about one cold run in three C2 compiled that branch
+     * into the loop (when the shared store method's profile had not yet shown it cold); the masked stores'
+     * intrinsics failed there (`-XX:+PrintIntrinsics`: eight "missing constant: vclass=DecodeN ... vlen=LoadI" in
+     * `gemvFour`'s compile), and the accumulators feeding them stayed boxed for the whole loop: the float GEMV ran
+     * 3-8× slower for the rest of the process.
+     */
+    private void gemvRagged(float[] x, int p, float[] y) {
+        float[] t = new float[NR];
+        gemvPanel(x, 0, p, t, 0);
+        System.arraycopy(t, 0, y, p * NR, valid(p));
     }
 
     /** Rows of panel p that exist (NR but for the ragged last panel). */
@@ -314,14 +331,9 @@ abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf
         a1.intoArray(y, off + V);
     }
 
-    /** Stores one NR-wide row of GEMV outputs, masking the ragged last panel. */
-    static void store(FloatVector a0, FloatVector a1, float[] y, int off, int nValid) {
-        if (nValid >= NR) {
-            a0.intoArray(y, off);
-            a1.intoArray(y, off + V);
-        } else {
-            a0.intoArray(y, off, S.indexInRange(0, nValid));
-            a1.intoArray(y, off + V, S.indexInRange(V, nValid));
-        }
+    /** Stores one NR-wide row of GEMV outputs (never masked: see {@link #gemvRagged}). */
+    static void store(FloatVector a0, FloatVector a1, float[] y, int off) {
+        a0.intoArray(y, off);
+        a1.intoArray(y, off + V);
     }
 }

@@ -55,7 +55,7 @@ final class TableFloatKernel extends PanelLinear {
 
     /** One token, one panel: decoded slice by slice (only reached if a caller sends single tokens this way). */
     @Override
-    void gemvPanel(float[] x, int xo, int p, float[] y, int yo, int nValid) {
+    void gemvPanel(float[] x, int xo, int p, float[] y, int yo) {
         float[] w = new float[KC * NR], acc = new float[NR];
         for (int k0 = 0; k0 < in; k0 += KC) {
             int kLen = Math.min(KC, in - k0);
@@ -65,7 +65,7 @@ final class TableFloatKernel extends PanelLinear {
                 for (int i = 0; i < NR; i++) acc[i] = Math.fma(w[k * NR + i], xv, acc[i]);
             }
         }
-        System.arraycopy(acc, 0, y, yo, nValid);
+        System.arraycopy(acc, 0, y, yo, NR);
     }
 
     @Override

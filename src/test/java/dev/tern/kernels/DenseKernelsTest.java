@@ -70,18 +70,18 @@ class DenseKernelsTest {
                 int panels = op.panels;
                 float[] single = new float[panels * nr], grouped = new float[panels * nr];
                 java.util.Arrays.fill(grouped, Float.NaN);
-                for (int p = 0; p < panels; p++) op.gemvPanel(x, 0, p, single, p * nr, Math.min(nr, out - p * nr));
+                for (int p = 0; p < panels; p++) op.gemvPanel(x, 0, p, single, p * nr);
                 boolean[] done = new boolean[panels];
                 if (panels >= 4) {
                     // far-apart partners, as in a chunk's two halves, the second pair ending on the ragged last panel
-                    op.gemvFour(x, 0, panels - 2, grouped, out - (panels - 1) * nr);
+                    op.gemvFour(x, 0, panels - 2, grouped);
                     done[0] = done[1] = done[panels - 2] = done[panels - 1] = true;
                     for (int p = 2; p + 3 < panels - 2; p += 4) {
-                        op.gemvFour(x, p, p + 2, grouped, nr);
+                        op.gemvFour(x, p, p + 2, grouped);
                         done[p] = done[p + 1] = done[p + 2] = done[p + 3] = true;
                     }
                 }
-                for (int p = 0; p < panels; p++) if (!done[p]) op.gemvPanel(x, 0, p, grouped, p * nr, Math.min(nr, out - p * nr));
+                for (int p = 0; p < panels; p++) if (!done[p]) op.gemvPanel(x, 0, p, grouped, p * nr);
                 assertArrayEquals(java.util.Arrays.copyOf(single, out), java.util.Arrays.copyOf(grouped, out), op.format() + " " + out + "x" + in);
             }
         }
