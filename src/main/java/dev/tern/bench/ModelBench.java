@@ -56,7 +56,19 @@ public final class ModelBench {
         return out;
     }
 
-    /** One prefill of `promptTokens` seeded random tokens, then `decodeTokens` greedy steps; returns {prefill, decode} tokens/s. */
+    /**
+     * Prefills of one prompt per round (at most; they stop once a round's prefills have taken
+     * {@link #PREFILL_BUDGET_NANOS}): a 64-token prefill lasts about a second at TinyLlama's size, so a single one per
+     * round was at the mercy of a noisy neighbour (on a shared 2-core VM the same GEMM ran anywhere between 83 and
+     * 144 GFLOP/s from one second to the next), while decode averages over its many tokens.
+     */
+    static final int PREFILLS_PER_ROUND = 3;
+    static final long PREFILL_BUDGET_NANOS = 4_000_000_000L;
+
+    /**
+     * Prefills of `promptTokens` seeded random tokens (see {@link #PREFILLS_PER_ROUND}), the fastest counted, then
+     * `decodeTokens` greedy steps after the last; returns {prefill, decode} tokens/s.
+     */
     static double[] once(LlamaModel m, int promptTokens, int decodeTokens, long seed) {
         int vocab = m.config().vocabSize(), hidden = m.config().hiddenSize();
         int capacity = promptTokens + decodeTokens;
@@ -65,11 +77,19 @@ public final class ModelBench {
         SplittableRandom r = new SplittableRandom(seed);
         int[] prompt = new int[promptTokens];
         for (int i = 0; i < promptTokens; i++) prompt[i] = r.nextInt(vocab);
-        long t0 = System.nanoTime();
-        float[] h = tf.forward(prompt, 0, promptTokens, 0, cache);
-        float[] last = new float[hidden];
-        System.arraycopy(h, (promptTokens - 1) * hidden, last, 0, hidden);
-        int next = Sampler.argmax(tf.logits(last, 1), 0, vocab);
+        long bestPrefill = Long.MAX_VALUE, spent = 0;
+        int next = 0;
+        for (int p = 0; p < PREFILLS_PER_ROUND && spent < PREFILL_BUDGET_NANOS; p++) {
+            // each prefill overwrites the cache's first promptTokens positions: the same work every time
+            long t0 = System.nanoTime();
+            float[] h = tf.forward(prompt, 0, promptTokens, 0, cache);
+            float[] last = new float[hidden];
+            System.arraycopy(h, (promptTokens - 1) * hidden, last, 0, hidden);
+            next = Sampler.argmax(tf.logits(last, 1), 0, vocab);
+            long t = System.nanoTime() - t0;
+            bestPrefill = Math.min(bestPrefill, t);
+            spent += t;
+        }
         long t1 = System.nanoTime();
         int[] one = new int[1];
         for (int i = 0; i < decodeTokens; i++) {
@@ -77,7 +97,7 @@ public final class ModelBench {
             next = Sampler.argmax(tf.logits(tf.forward(one, 0, 1, promptTokens + i, cache), 1), 0, vocab);
         }
         long t2 = System.nanoTime();
-        return new double[] {promptTokens / ((t1 - t0) / 1e9), decodeTokens / ((t2 - t1) / 1e9)};
+        return new double[] {promptTokens / (bestPrefill / 1e9), decodeTokens / ((t2 - t1) / 1e9)};
     }
 
     /** Shapes (in, out) of the distinct linear layers of a model, for the matmul comparison. */
