@@ -58,26 +58,33 @@ final class VecMath {
 
     /**
      * x[i] = exp(x[i] - shift) in place; returns the sum (accumulated per lane in float, then in double). The tail
-     * is one masked vector (a scalar StrictMath.exp per element cost as much as all the vectors: a decode step's
-     * softmax rows are short, and their tails are up to L-1 long), through the same call of {@link #exp} as the
-     * full vectors: with a second call site, C2 ran out of its inlining node budget, compiled exp on its own, and
-     * the tails ran in the Vector API's Java fallback (4 % of a 128-bit decode step).
+     * (a decode step's softmax rows are short, and their tails up to L-1 long) goes through the same call of
+     * {@link #exp} as the full vectors, from a copy padded to a whole vector: with a second call site, C2 ran out of
+     * its inlining node budget and the tails ran in the Vector API's Java fallback (4 % of a 128-bit decode step).
+     * No masked load, store or add: a masked vector operation inside a loop is what left the float GEMV's
+     * accumulators boxed in some JIT compiles (see PanelLinear.gemvRagged), and a padded copy costs one vector.
      */
     static double expInPlace(float[] x, int off, int n, float shift) {
         FloatVector acc = FloatVector.zero(S);
-        for (int i = 0; i < n; i += S.length()) {
-            boolean full = i + S.length() <= n;
-            // the mask only for the tail: full vectors are the hot path
-            FloatVector v = full ? FloatVector.fromArray(S, x, off + i) : FloatVector.fromArray(S, x, off + i, S.indexInRange(i, n));
-            FloatVector e = exp(v.sub(shift));
-            if (full) {
-                e.intoArray(x, off + i);
-                acc = acc.add(e);
-            } else {
-                var m = S.indexInRange(i, n);
-                e.intoArray(x, off + i, m);
-                acc = acc.add(e, m);
+        int l = S.length();
+        for (int i = 0; i < n; i += l) {
+            int valid = Math.min(l, n - i);
+            float[] src = x;
+            int so = off + i;
+            if (valid < l) {
+                src = new float[l];
+                System.arraycopy(x, off + i, src, 0, valid);
+                so = 0;
             }
+            FloatVector e = exp(FloatVector.fromArray(S, src, so).sub(shift));
+            e.intoArray(src, so);
+            if (valid < l) {
+                System.arraycopy(src, 0, x, off + i, valid);
+                // padding lanes add +0 to sums of positive terms: the masked add's bits
+                java.util.Arrays.fill(src, valid, l, 0f);
+                e = FloatVector.fromArray(S, src, 0);
+            }
+            acc = acc.add(e);
         }
         return sumLanes(acc);
     }
@@ -85,11 +92,24 @@ final class VecMath {
     /** Σ exp(x[i] - shift) over x[off..off+n) without writing x (one call of exp, as in {@link #expInPlace}). */
     static double sumExp(float[] x, int off, int n, float shift) {
         FloatVector acc = FloatVector.zero(S);
-        for (int i = 0; i < n; i += S.length()) {
-            boolean full = i + S.length() <= n;
-            FloatVector v = full ? FloatVector.fromArray(S, x, off + i) : FloatVector.fromArray(S, x, off + i, S.indexInRange(i, n));
-            FloatVector e = exp(v.sub(shift));
-            acc = full ? acc.add(e) : acc.add(e, S.indexInRange(i, n));
+        int l = S.length();
+        for (int i = 0; i < n; i += l) {
+            int valid = Math.min(l, n - i);
+            float[] src = x;
+            int so = off + i;
+            if (valid < l) {
+                src = new float[l];
+                System.arraycopy(x, off + i, src, 0, valid);
+                so = 0;
+            }
+            FloatVector e = exp(FloatVector.fromArray(S, src, so).sub(shift));
+            if (valid < l) {
+                float[] t = new float[l];
+                e.intoArray(t, 0);
+                java.util.Arrays.fill(t, valid, l, 0f);
+                e = FloatVector.fromArray(S, t, 0);
+            }
+            acc = acc.add(e);
         }
         return sumLanes(acc);
     }

@@ -1,12 +1,13 @@
 package dev.tern.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Random;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-/** The register-blocked attention helpers against the one-row-at-a-time loops they replace: the same bits. */
+/** The register-blocked attention helpers against the one-row-at-a-time loops they replace (the same bits), and the softmax exp against StrictMath. */
 @Tag("kernels")
 class VecMathTest {
     private static float[] gaussian(Random r, int n) {
@@ -41,6 +42,41 @@ class VecMathTest {
                 VecMath.dotRows(w, n, vt, vo, stride, rows, got, 1);
                 assertArrayEquals(want, got, "rows=" + rows + " n=" + n);
             }
+        }
+    }
+
+    /**
+     * exp in place over every tail length: each element is exp(x − shift) to 2e-7 of StrictMath and the same bits
+     * as a whole vector's lane; nothing outside [off, off+n) is written; the sum is the elements' sum (to 1e-6) and
+     * the bits sumExp returns without writing.
+     */
+    @Test
+    void expInPlaceHandlesEveryTailWithoutTouchingItsNeighbours() {
+        Random r = new Random(5);
+        int l = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        for (int n = 1; n <= 3 * l + 1; n++) {
+            int off = 2;
+            float[] x = gaussian(r, off + n + l), orig = x.clone();
+            float shift = 1.5f;
+            double sumNoWrite = VecMath.sumExp(x, off, n, shift);
+            assertArrayEquals(orig, x, "sumExp wrote x, n=" + n);
+            double sum = VecMath.expInPlace(x, off, n, shift);
+            assertEquals(sumNoWrite, sum, 0.0, "n=" + n);
+            double want = 0;
+            float[] padded = new float[(n + l - 1) / l * l];
+            System.arraycopy(orig, off, padded, 0, n);
+            for (int i = 0; i < padded.length; i += l) {
+                var v = jdk.incubator.vector.FloatVector.fromArray(jdk.incubator.vector.FloatVector.SPECIES_PREFERRED, padded, i);
+                VecMath.exp(v.sub(shift)).intoArray(padded, i);
+            }
+            for (int i = 0; i < n; i++) {
+                double e = StrictMath.exp(orig[off + i] - shift);
+                assertEquals(e, x[off + i], 2e-7 * e, "n=" + n + " i=" + i);
+                assertEquals(padded[i], x[off + i], 0f, "lane bits, n=" + n + " i=" + i);
+                want += x[off + i];
+            }
+            assertEquals(want, sum, 1e-6 * want, "n=" + n);
+            for (int i = 0; i < x.length; i++) if (i < off || i >= off + n) assertEquals(orig[i], x[i], 0f, "neighbour " + i + " n=" + n);
         }
     }
 }
