@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
 
 /** `tern bench`: prefill/decode throughput of real or synthetic models, several formats alternately in one process. */
 @Command(name = "bench", mixinStandardHelpOptions = true, subcommands = BenchQuantizeCommand.class,
-        description = "Prefill (64-token prompt) and decode (64 tokens) throughput; formats or models run alternately in one process.")
+        description = "Prefill (64-token prompt, the fastest of up to three per round) and decode (64 tokens) throughput; formats or models run alternately in one process.")
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--synthetic", paramLabel = "ARCH", description = "Seeded random-weight model with the shapes of: ${COMPLETION-CANDIDATES}",
             completionCandidates = ArchNames.class)
