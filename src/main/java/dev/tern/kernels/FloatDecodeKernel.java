@@ -26,6 +26,8 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
     private final int[] colChunk;
     private final short[] codes;
     private final float[] alpha, mu;
+    private final UnpackLayout layout;
+    private final int[] perm;
 
     /** perm: the layer's column permutation (input column k of the stored codes is x[perm[k]]), or null. */
     FloatDecodeKernel(UnpackLayout p, int[] perm) {
@@ -44,6 +46,13 @@ final class FloatDecodeKernel extends PanelLinear implements TernaryKernel {
         this.codes = p.codes();
         this.alpha = p.alpha();
         this.mu = p.mu();
+        this.layout = p;
+        this.perm = perm;
+    }
+
+    @Override
+    public TernaryKernel copy() {
+        return new FloatDecodeKernel(layout.copy(), perm);
     }
 
     @Override

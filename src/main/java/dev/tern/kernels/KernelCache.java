@@ -39,10 +39,10 @@ final class KernelCache {
         return s.toString().trim();
     }
 
-    /** Classes whose code decides kernel speed: a build that changes any of them measures afresh. */
+    /** Classes whose code decides kernel speed or how the probe measures it: a build that changes any of them measures afresh. */
     private static final Class<?>[] KERNEL_CODE = {Lut3Kernel.class, TableKernel.class, TableFloatKernel.class,
             UnpackKernel.class, FloatDecodeKernel.class, PanelLinear.class, TiledDecode.class, KernelKind.class,
-            DenseF32Linear.class, Bf16Linear.class, dev.tern.util.Parallel.class};
+            DenseF32Linear.class, Bf16Linear.class, dev.tern.util.Parallel.class, KernelSelector.class, KernelRace.class};
 
     /**
      * CRC-32 of the kernel classes' bytecode, in hex: the version string alone stayed the same across builds whose

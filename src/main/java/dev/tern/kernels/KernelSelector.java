@@ -12,7 +12,8 @@ import java.util.function.Consumer;
 /**
  * Picks the ternary kernel for a model by measurement: every kernel that fits this JVM's vectors and the model's
  * group size is timed on the model's own input widths (2048 rows for decoding, 256 per thread for prefill; per round,
- * for decoding, one token 32 times, and for prefill one 128-token call), and the fastest wins. For prefill only
+ * for decoding, one token 32 times, spread over as many copies of each layer as the model has weights, up to
+ * 50 MB, and for prefill one 128-token call), and the fastest wins. For prefill only
  * lut3-512 has a path of its own; where it is not a candidate, float is taken untimed. A kernel whose operations fall into the Vector API's Java
  * fallback on this CPU (100x slower, and nothing fails) loses by construction, whatever the CPU claims. The choice
  * is cached per CPU model, JDK, Tern version, vector flags and shapes, so the probe runs once per machine.
@@ -53,6 +54,15 @@ public final class KernelSelector {
     /** One-token calls per layer and round. */
     private static final int DECODE_CALLS = 32;
     /**
+     * The decode probe reads as many weights per round as the model reads per token, up to this many (50 MB of codes
+     * and scales at 2.5 bits per weight), in copies of its 2048-row layers taken in turn: a model larger than the
+     * last-level cache (32 MB on the Zen 3 and Zen 4 seen so far) decodes from memory, and the kernels rank
+     * differently there. On a Zen 3, unpack-256 and unpack4-256 tied with the probe's 4.9 MB in L3 (within 1-7 %,
+     * unpack4 chosen in about 2 of 5 probes), while over ten copies unpack was 9-10 % ahead at its best and 20-30 %
+     * at the median, and decoded TinyLlama shapes 17 % faster on average (34.2 against 29.3 tok/s, alternated).
+     */
+    static final long STREAM_WEIGHTS = 160_000_000L;
+    /**
      * Warm-up layer: 48 rows (a full and a partial tile) by 68 columns in groups of 16 (a LUT3 super-group, a tail
      * group and a short last group), so that every branch of the kernels is taken while each call is cheap: the
      * JIT compiles after thousands of calls, and code compiled from a profile that never saw a branch would be
@@ -67,8 +77,9 @@ public final class KernelSelector {
     private KernelSelector() {}
 
     /**
-     * The kernel for layers of these (in, groupSize) shapes. log receives one line per measured candidate when the
-     * probe runs.
+     * The kernel for layers of these shapes, one per layer: {in, groupSize, rows} ({in, groupSize} where the model's
+     * size is not known: the probe then reads one copy of its layers). log receives one line per measured
+     * candidate when the probe runs.
      */
     public static Choice choose(KernelConfig cfg, List<int[]> shapes, Consumer<String> log) {
         if (cfg.pinned() != null) {
@@ -93,8 +104,9 @@ public final class KernelSelector {
             if (candidates.size() == 1) return new Choice(candidates.get(0), SAME_PREFILL, List.of(), 0);
         }
         // the ranking depends on the thread count (decode units per thread), so the choice is cached per count
+        int copies = prefill ? 1 : decodeCopies(shapes);
         String key = KernelCache.key(dev.tern.cli.Versions.VERSION, distinct) + "; threads=" + dev.tern.util.Parallel.threads()
-                + (prefill ? "; workload=prefill" : "");
+                + (prefill ? "; workload=prefill" : copies > 1 ? "; probe copies=" + copies : "");
         String cached = KernelCache.lookup(cfg.cacheFile(), key);
         if (cached != null) {
             for (KernelKind k : candidates) if (k.label().equals(cached)) return new Choice(k, prefill ? "cached, for prefill" : "cached", List.of(), 0);
@@ -104,7 +116,7 @@ public final class KernelSelector {
         // one set of seeded layers, packed by every candidate
         TernaryMatrix[] warm = matrices(WARM_SHAPE, WARM_ROWS), real = matrices(distinct, prefill ? PREFILL_ROWS : DECODE_ROWS);
         for (KernelKind k : candidates) {
-            Layers w = new Layers(k, warm, PROBE_TOKENS), l = new Layers(k, real, prefill ? PREFILL_PROBE_TOKENS : PROBE_TOKENS);
+            Layers w = new Layers(k, warm, PROBE_TOKENS, 1), l = new Layers(k, real, prefill ? PREFILL_PROBE_TOKENS : PROBE_TOKENS, copies);
             entries.add(prefill
                     ? new KernelRace.Entry(k.label(), prefillWork(w, PROBE_TOKENS), prefillWork(l, PREFILL_PROBE_TOKENS), l.residentBytes())
                     : new KernelRace.Entry(k.label(), probeWork(w), probeWork(l), l.residentBytes()));
@@ -115,7 +127,8 @@ public final class KernelSelector {
         KernelKind kind = candidates.get(results.indexOf(KernelRace.winner(results)));
         ObjectNode timings = new ObjectMapper().createObjectNode();
         for (KernelRace.Result r : results) {
-            log.accept(String.format("kernel probe: %-10s %8.3f ms per round, %6.1f MB%s", r.name(), r.bestNanos() / 1e6, r.bytes() / 1e6,
+            log.accept(String.format("kernel probe: %-10s %8.3f ms per round, %6.1f MB%s%s", r.name(), r.bestNanos() / 1e6, r.bytes() / 1e6,
+                    copies > 1 ? " x " + copies : "",
                     r.dropped() ? " (dropped: too slow)" : r.name().equals(kind.label()) ? " (chosen)" : ""));
             timings.put(r.name(), r.bestNanos() == Long.MAX_VALUE ? -1 : r.bestNanos() / 1e6);
         }
@@ -123,6 +136,17 @@ public final class KernelSelector {
                 race.timedNanos() / 1e9, spent / 1e9));
         KernelCache.store(cfg.cacheFile(), key, kind.label(), timings, log);
         return new Choice(kind, prefill ? "measured for prefill" : "measured", results, spent);
+    }
+
+    /**
+     * Copies of the decode probe's layers per round: enough that a round reads as many weights as the model's
+     * layers hold (shapes with rows), at most {@link #STREAM_WEIGHTS}; 1 when rows are not given.
+     */
+    static int decodeCopies(List<int[]> shapes) {
+        long model = 0, perCopy = 0;
+        for (int[] s : shapes) if (s.length > 2) model += (long) s[0] * s[2];
+        for (int[] s : distinct(shapes)) perCopy += (long) DECODE_ROWS * s[0];
+        return (int) Math.max(1, (Math.min(model, STREAM_WEIGHTS) + perCopy - 1) / perCopy);
     }
 
     /** The CPU's model name (lscpu's "Model name"), for speed reports. */
@@ -160,13 +184,15 @@ public final class KernelSelector {
     }
 
     /**
-     * One round: per layer, 32 single-token calls. No multi-token call: from 4 tokens on every candidate but lut3-512
-     * runs the same f32 GEMM, so timing it tells them nothing, and compiling three copies of it was 0.4 s of the probe.
+     * One round: per layer, 32 single-token calls, over the layer's copies in turn. No multi-token call: from 4
+     * tokens on every candidate but lut3-512 runs the same f32 GEMM, so timing it tells them nothing, and compiling
+     * three copies of it was 0.4 s of the probe.
      */
     private static Runnable probeWork(Layers l) {
         return () -> {
             for (int i = 0; i < l.kernels.length; i++) {
-                for (int t = 0; t < DECODE_CALLS; t++) l.kernels[i].apply(l.x[i], l.gs[i], l.y[i], 1);
+                TernaryKernel[] c = l.kernels[i];
+                for (int t = 0; t < DECODE_CALLS; t++) c[t % c.length].apply(l.x[i], l.gs[i], l.y[i], 1);
             }
         };
     }
@@ -174,7 +200,7 @@ public final class KernelSelector {
     /** One round of the prefill workload: per layer, one call of `tokens` tokens. */
     private static Runnable prefillWork(Layers l, int tokens) {
         return () -> {
-            for (int i = 0; i < l.kernels.length; i++) l.kernels[i].apply(l.x[i], l.gs[i], l.y[i], tokens);
+            for (int i = 0; i < l.kernels.length; i++) l.kernels[i][0].apply(l.x[i], l.gs[i], l.y[i], tokens);
         };
     }
 
@@ -196,22 +222,25 @@ public final class KernelSelector {
         return m;
     }
 
-    /** The probe layers packed for one kernel, with inputs of `tokens` tokens. */
+    /** The probe layers packed for one kernel (copies of each: [layer][copy]), with inputs of `tokens` tokens. */
     private static final class Layers {
-        final TernaryKernel[] kernels;
+        final TernaryKernel[][] kernels;
         final float[][] x, gs, y;
 
-        Layers(KernelKind k, TernaryMatrix[] layers, int tokens) {
+        Layers(KernelKind k, TernaryMatrix[] layers, int tokens, int copies) {
             java.util.SplittableRandom r = new java.util.SplittableRandom(7);
             int n = layers.length;
-            kernels = new TernaryKernel[n];
+            kernels = new TernaryKernel[n][copies];
             x = new float[n][];
             gs = new float[n][];
             y = new float[n][];
             for (int i = 0; i < n; i++) {
                 TernaryMatrix m = layers[i];
-                kernels[i] = k.create(m, true);
-                kernels[i].keepDecodedWeights(false);
+                for (int c = 0; c < copies; c++) {
+                    // copying the packed arrays is about 10x cheaper than packing again
+                    kernels[i][c] = c == 0 ? k.create(m, true) : kernels[i][0].copy();
+                    kernels[i][c].keepDecodedWeights(false);
+                }
                 x[i] = new float[tokens * m.cols()];
                 for (int j = 0; j < x[i].length; j++) x[i][j] = (float) (r.nextDouble() * 2 - 1);
                 gs[i] = TernaryLinear.groupSums(x[i], tokens, m.cols(), m.groupSize());
@@ -219,9 +248,10 @@ public final class KernelSelector {
             }
         }
 
+        /** Bytes of one copy of the layers (what the tie rule compares). */
         long residentBytes() {
             long b = 0;
-            for (TernaryKernel k : kernels) b += k.residentBytes();
+            for (TernaryKernel[] k : kernels) b += k[0].residentBytes();
             return b;
         }
     }

@@ -85,6 +85,29 @@ final class Lut3Kernel implements TiledDecode.Kernel {
         this.mu = mu == null ? null : tileOrder(mu);
     }
 
+    /** src's kernel over fresh copies of its packed codes and scales. */
+    private Lut3Kernel(Lut3Kernel src) {
+        this.out = src.out;
+        this.in = src.in;
+        this.groupSize = src.groupSize;
+        this.groups = src.groups;
+        this.tiles = src.tiles;
+        this.words = src.words;
+        this.groupEnd = src.groupEnd;
+        this.triples = src.triples;
+        this.tpg = src.tpg;
+        this.superGroups = src.superGroups;
+        this.paddedCols = src.paddedCols;
+        this.codes = src.codes.clone();
+        this.alpha = src.alpha.clone();
+        this.mu = src.mu == null ? null : src.mu.clone();
+    }
+
+    @Override
+    public TernaryKernel copy() {
+        return new Lut3Kernel(this);
+    }
+
     @Override
     public String name() {
         return "lut3-512";

@@ -70,6 +70,7 @@ final class TableKernel implements TiledDecode.Kernel {
     /** α and μ as f32 in [tile][group][lane] order, each 8-lane half tile split into even then odd lanes. */
     private final float[] alpha, mu;
     private final TableFloatKernel prefill;
+    private final int[] perm;
 
     /**
      * codes: rows × cols in stored column order; alpha, mu: f16 [row][group] (mu may be null); perm: the layer's
@@ -92,6 +93,31 @@ final class TableKernel implements TiledDecode.Kernel {
         this.alpha = TernaryPacking.tileScalesF32(alpha, out, groups, TILE, 8);
         this.mu = mu == null ? null : TernaryPacking.tileScalesF32(mu, out, groups, TILE, 8);
         this.prefill = new TableFloatKernel(out, in, groups, chunkStart, chunkLen, chunkGroup, chunkWord, this.codes, this.alpha, this.mu, perm);
+        this.perm = perm;
+    }
+
+    /** src's kernel over fresh copies of its packed codes and scales. */
+    private TableKernel(TableKernel src) {
+        this.out = src.out;
+        this.in = src.in;
+        this.groups = src.groups;
+        this.tiles = src.tiles;
+        this.chunkStart = src.chunkStart;
+        this.chunkLen = src.chunkLen;
+        this.chunkGroup = src.chunkGroup;
+        this.chunkWord = src.chunkWord;
+        this.chunks = src.chunks;
+        this.words = src.words;
+        this.codes = src.codes.clone();
+        this.alpha = src.alpha.clone();
+        this.mu = src.mu == null ? null : src.mu.clone();
+        this.perm = src.perm;
+        this.prefill = new TableFloatKernel(out, in, groups, chunkStart, chunkLen, chunkGroup, chunkWord, codes, alpha, mu, perm);
+    }
+
+    @Override
+    public TernaryKernel copy() {
+        return new TableKernel(this);
     }
 
     @Override

@@ -32,6 +32,12 @@ interface TernaryKernel {
      */
     default void keepDecodedWeights(boolean keep) {}
 
+    /**
+     * The same kernel over its own copy of the packed codes and scales (the kernel probe reads several copies per
+     * round, so that its codes come from memory as a large model's do, not from the last-level cache).
+     */
+    TernaryKernel copy();
+
     /** Bytes of codes and scales this kernel keeps in memory. */
     long residentBytes();
 

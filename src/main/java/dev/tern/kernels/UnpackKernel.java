@@ -60,6 +60,8 @@ final class UnpackKernel implements TiledDecode.Kernel {
     private final short[] codes;
     private final float[] alpha, mu;
     private final FloatDecodeKernel prefill;
+    private final UnpackLayout layout;
+    private final int[] perm;
 
     /**
      * perm: the layer's column permutation (for the f32 path, which gathers its input itself), or null; streams:
@@ -83,6 +85,13 @@ final class UnpackKernel implements TiledDecode.Kernel {
         this.alpha = p.alpha();
         this.mu = p.mu();
         this.prefill = new FloatDecodeKernel(p, perm);
+        this.layout = p;
+        this.perm = perm;
+    }
+
+    @Override
+    public TernaryKernel copy() {
+        return new UnpackKernel(layout.copy(), perm, streams4Requested ? 4 : 1);
     }
 
     @Override

@@ -26,6 +26,11 @@ record UnpackLayout(int out, int in, int groupSize, int groups, int tiles, Terna
                 mu == null ? null : TernaryPacking.tileScalesF32(mu, out, groups, TILE, LANES));
     }
 
+    /** The same layout over fresh copies of the codes and scales. */
+    UnpackLayout copy() {
+        return new UnpackLayout(out, in, groupSize, groups, tiles, chunks, codes.clone(), alpha.clone(), mu == null ? null : mu.clone());
+    }
+
     int words() {
         return chunks.words();
     }

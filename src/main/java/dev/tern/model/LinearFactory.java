@@ -28,8 +28,9 @@ public interface LinearFactory {
         java.util.List<int[]> out = new java.util.ArrayList<>();
         for (dev.tern.format.QuantizedMatrix q : qs) {
             switch (q) {
-                case dev.tern.format.TernaryMatrix t -> out.add(new int[] {t.cols(), t.groupSize()});
-                case dev.tern.format.TritPlaneMatrix t -> out.add(new int[] {t.cols(), t.groupSize()});
+                case dev.tern.format.TernaryMatrix t -> out.add(new int[] {t.cols(), t.groupSize(), t.rows()});
+                // two trit-planes: two ternary layers' codes per weight
+                case dev.tern.format.TritPlaneMatrix t -> out.add(new int[] {t.cols(), t.groupSize(), 2 * t.rows()});
                 default -> { }
             }
         }

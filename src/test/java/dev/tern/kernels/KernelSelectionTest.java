@@ -180,6 +180,24 @@ class KernelSelectionTest {
         assertEquals("cached", KernelSelector.choose(cfg, shapes, s -> { }).how());
     }
 
+    /** The decode probe reads as many weights per round as the model has, in copies of its layers, up to a cap. */
+    @Test
+    void decodeProbeCopiesFollowTheModelSize() {
+        assertEquals(1, KernelSelector.decodeCopies(List.of(new int[] {96, 32})), "no rows given: one copy");
+        int[] layer = {2048, 128, 2048}; // one probe copy is 2048 rows of each input width
+        assertEquals(1, KernelSelector.decodeCopies(List.of(layer)));
+        assertEquals(8, KernelSelector.decodeCopies(java.util.Collections.nCopies(8, layer)));
+        assertEquals(3, KernelSelector.decodeCopies(List.of(layer, layer, new int[] {2048, 128, 10})), "partial copies round up");
+        // 160 M weights at most: ceil(160e6 / 2048^2) = 39
+        assertEquals(39, KernelSelector.decodeCopies(java.util.Collections.nCopies(500, layer)));
+        // TinyLlama-1.1B: 968 M projection weights, a copy at widths 2048 and 5632 holds 2048 * 7680 = 15.7 M
+        List<int[]> tiny = dev.tern.model.SyntheticModel.ternaryShapes(dev.tern.model.Architectures.get("tinyllama-1.1b"));
+        long weights = 0;
+        for (int[] s : tiny) weights += (long) s[0] * s[2];
+        assertEquals(22L * (2048L * (2048 + 256 + 256 + 5632 + 5632) + 2048L * 2048 + 5632L * 2048), weights);
+        assertEquals(11, KernelSelector.decodeCopies(tiny));
+    }
+
     @Test
     void cacheKeyNamesTheKernelCode() throws Exception {
         String h = KernelCache.kernelCodeHash();

@@ -406,4 +406,37 @@ class TernaryKernelsTest {
             assertEquals(2 + 64.0 / 128 + 32.0 / out, 8.0 * op.weightBytes() / ((double) out * in), 1e-9, k.label());
         }
     }
+
+    /**
+     * A kernel's copy (what the decode probe streams through) computes the same bits from arrays of its own: the
+     * probe would otherwise time one layer out of the cache while believing it read many.
+     */
+    @Test
+    void copiesGiveTheSameBitsFromTheirOwnArrays() throws Exception {
+        Random r = new Random(23);
+        TernaryMatrix m = ternary(r, 70, 300, 128, false);
+        for (KernelKind k : KernelKind.values()) {
+            TernaryKernel a = k.create(m, true), b = a.copy();
+            assertEquals(a.getClass(), b.getClass());
+            assertEquals(a.name(), b.name());
+            assertEquals(a.residentBytes(), b.residentBytes(), k.label());
+            for (int t : new int[] {1, 2, 5}) {
+                float[] x = gaussian(r, t * m.cols(), 1f), gs = TernaryLinear.groupSums(x, t, m.cols(), m.groupSize());
+                float[] ya = new float[t * m.rows()], yb = new float[t * m.rows()];
+                a.apply(x, gs, ya, t);
+                b.apply(x, gs, yb, t);
+                assertArrayEquals(ya, yb, k.label() + " t=" + t);
+            }
+            int arrays = 0;
+            for (java.lang.reflect.Field f : a.getClass().getDeclaredFields()) {
+                if (java.lang.reflect.Modifier.isStatic(f.getModifiers()) || !f.getName().matches("codes|alpha|mu")) continue;
+                f.setAccessible(true);
+                Object fa = f.get(a), fb = f.get(b);
+                if (fa == null) continue;
+                arrays++;
+                assertNotSame(fa, fb, k.label() + "." + f.getName() + " is shared with its copy");
+            }
+            assertTrue(arrays >= 2, k.label() + ": the codes and scales fields were not found");
+        }
+    }
 }
