@@ -184,15 +184,19 @@ public final class KernelSelector {
     }
 
     /**
-     * One round: per layer, 32 single-token calls, over the layer's copies in turn. No multi-token call: from 4
+     * One round: 32 single-token calls per layer, the layers in turn and each call on the next copy, so that between
+     * two calls on one copy every other copy of every layer is read (all 32 calls of the narrower layer in a row
+     * would have found its copies, 14 of the 54 MB at TinyLlama's widths, in L3 again). No multi-token call: from 4
      * tokens on every candidate but lut3-512 runs the same f32 GEMM, so timing it tells them nothing, and compiling
      * three copies of it was 0.4 s of the probe.
      */
     private static Runnable probeWork(Layers l) {
         return () -> {
-            for (int i = 0; i < l.kernels.length; i++) {
-                TernaryKernel[] c = l.kernels[i];
-                for (int t = 0; t < DECODE_CALLS; t++) c[t % c.length].apply(l.x[i], l.gs[i], l.y[i], 1);
+            for (int t = 0; t < DECODE_CALLS; t++) {
+                for (int i = 0; i < l.kernels.length; i++) {
+                    TernaryKernel[] c = l.kernels[i];
+                    c[t % c.length].apply(l.x[i], l.gs[i], l.y[i], 1);
+                }
             }
         };
     }
