@@ -42,7 +42,7 @@ final class KernelCache {
     /** Classes whose code decides kernel speed or how the probe measures it: a build that changes any of them measures afresh. */
     private static final Class<?>[] KERNEL_CODE = {Lut3Kernel.class, TableKernel.class, TableFloatKernel.class,
             UnpackKernel.class, FloatDecodeKernel.class, PanelLinear.class, TiledDecode.class, KernelKind.class,
-            DenseF32Linear.class, Bf16Linear.class, dev.tern.util.Parallel.class, KernelSelector.class, KernelRace.class};
+            DenseF32Linear.class, Bf16Linear.class, dev.tern.util.Parallel.class, KernelSelector.class, KernelSelector.Layers.class, KernelRace.class};
 
     /**
      * CRC-32 of the kernel classes' bytecode, in hex: the version string alone stayed the same across builds whose

@@ -71,6 +71,9 @@ public final class KernelSelector {
     private static final int WARM_ROWS = 48;
     private static final List<int[]> WARM_SHAPE = List.of(new int[] {68, 16});
 
+    /** How the choice reads for a model without ternary layers (no probe runs). */
+    static final String NO_TERNARY_LAYERS = "no ternary layers";
+
     /** How a prefill choice reads when no candidate has a prefill path of its own, so nothing was timed. */
     static final String SAME_PREFILL = "prefill: every candidate runs the same f32 GEMM";
 
@@ -91,6 +94,8 @@ public final class KernelSelector {
             return new Choice(cfg.pinned(), "--kernel", List.of(), 0);
         }
         List<int[]> distinct = distinct(shapes);
+        // a checkpoint without ternary layers (gptq, rtn): nothing runs through a ternary kernel, so nothing to time
+        if (distinct.isEmpty()) return new Choice(KernelKind.UNPACK, NO_TERNARY_LAYERS, List.of(), 0);
         List<KernelKind> candidates = candidates(distinct);
         if (candidates.size() == 1) return new Choice(candidates.get(0), "only candidate", List.of(), 0);
         boolean prefill = cfg.workload() == KernelConfig.Workload.PREFILL;
@@ -140,13 +145,15 @@ public final class KernelSelector {
 
     /**
      * Copies of the decode probe's layers per round: enough that a round reads as many weights as the model's
-     * layers hold (shapes with rows), at most {@link #STREAM_WEIGHTS}; 1 when rows are not given.
+     * layers hold (shapes with rows), at most {@link #STREAM_WEIGHTS} and at most one per call of a round; 1 when
+     * rows are not given.
      */
     static int decodeCopies(List<int[]> shapes) {
         long model = 0, perCopy = 0;
         for (int[] s : shapes) if (s.length > 2) model += (long) s[0] * s[2];
         for (int[] s : distinct(shapes)) perCopy += (long) DECODE_ROWS * s[0];
-        return (int) Math.max(1, (Math.min(model, STREAM_WEIGHTS) + perCopy - 1) / perCopy);
+        if (perCopy == 0) return 1;
+        return (int) Math.max(1, Math.min(DECODE_CALLS, (Math.min(model, STREAM_WEIGHTS) + perCopy - 1) / perCopy));
     }
 
     /** The CPU's model name (lscpu's "Model name"), for speed reports. */
@@ -227,7 +234,7 @@ public final class KernelSelector {
     }
 
     /** The probe layers packed for one kernel (copies of each: [layer][copy]), with inputs of `tokens` tokens. */
-    private static final class Layers {
+    static final class Layers {
         final TernaryKernel[][] kernels;
         final float[][] x, gs, y;
 

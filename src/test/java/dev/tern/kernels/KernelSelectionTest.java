@@ -188,14 +188,25 @@ class KernelSelectionTest {
         assertEquals(1, KernelSelector.decodeCopies(List.of(layer)));
         assertEquals(8, KernelSelector.decodeCopies(java.util.Collections.nCopies(8, layer)));
         assertEquals(3, KernelSelector.decodeCopies(List.of(layer, layer, new int[] {2048, 128, 10})), "partial copies round up");
-        // 160 M weights at most: ceil(160e6 / 2048^2) = 39
-        assertEquals(39, KernelSelector.decodeCopies(java.util.Collections.nCopies(500, layer)));
+        // 160 M weights at most: ceil(160e6 / 2048^2) = 39, but a round makes 32 calls per layer, so 32 copies
+        assertEquals(32, KernelSelector.decodeCopies(java.util.Collections.nCopies(500, layer)));
+        assertEquals(1, KernelSelector.decodeCopies(List.of()), "no ternary layers");
         // TinyLlama-1.1B: 968 M projection weights, a copy at widths 2048 and 5632 holds 2048 * 7680 = 15.7 M
         List<int[]> tiny = dev.tern.model.SyntheticModel.ternaryShapes(dev.tern.model.Architectures.get("tinyllama-1.1b"));
         long weights = 0;
         for (int[] s : tiny) weights += (long) s[0] * s[2];
         assertEquals(22L * (2048L * (2048 + 256 + 256 + 5632 + 5632) + 2048L * 2048 + 5632L * 2048), weights);
         assertEquals(11, KernelSelector.decodeCopies(tiny));
+    }
+
+    /** A model without ternary layers (a gptq or rtn checkpoint) runs no probe and writes no cache entry. */
+    @Test
+    void noTernaryLayersNoProbe(@TempDir Path dir) {
+        Path cache = dir.resolve("kernels.json");
+        KernelSelector.Choice c = KernelSelector.choose(new KernelConfig(null, cache, KernelConfig.Workload.DECODE), List.of(), s -> { });
+        assertEquals(KernelSelector.NO_TERNARY_LAYERS, c.how());
+        assertEquals(0, c.probeNanos());
+        assertFalse(Files.exists(cache));
     }
 
     @Test

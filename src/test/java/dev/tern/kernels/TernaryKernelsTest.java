@@ -409,12 +409,13 @@ class TernaryKernelsTest {
 
     /**
      * A kernel's copy (what the decode probe streams through) computes the same bits from arrays of its own: the
-     * probe would otherwise time one layer out of the cache while believing it read many.
+     * probe would otherwise time one layer out of the cache while believing it read many. The layer is permuted, so
+     * a copy whose prefill path lost the permutation would give other sums.
      */
     @Test
     void copiesGiveTheSameBitsFromTheirOwnArrays() throws Exception {
         Random r = new Random(23);
-        TernaryMatrix m = ternary(r, 70, 300, 128, false);
+        TernaryMatrix m = ternary(r, 70, 300, 128, true);
         for (KernelKind k : KernelKind.values()) {
             TernaryKernel a = k.create(m, true), b = a.copy();
             assertEquals(a.getClass(), b.getClass());
@@ -427,16 +428,30 @@ class TernaryKernelsTest {
                 b.apply(x, gs, yb, t);
                 assertArrayEquals(ya, yb, k.label() + " t=" + t);
             }
-            int arrays = 0;
-            for (java.lang.reflect.Field f : a.getClass().getDeclaredFields()) {
-                if (java.lang.reflect.Modifier.isStatic(f.getModifiers()) || !f.getName().matches("codes|alpha|mu")) continue;
+            assertTrue(packedArraysDiffer(a, b, k.label(), 0) >= 2, k.label() + ": the codes and scales fields were not found");
+        }
+    }
+
+    /**
+     * Asserts that no codes, alpha or mu array of a (and of the prefill kernel or layout it holds) is b's; returns
+     * how many were compared.
+     */
+    private static int packedArraysDiffer(Object a, Object b, String where, int depth) throws Exception {
+        int n = 0;
+        for (Class<?> c = a.getClass(); c != null && c != Object.class; c = c.getSuperclass()) {
+            for (java.lang.reflect.Field f : c.getDeclaredFields()) {
+                if (java.lang.reflect.Modifier.isStatic(f.getModifiers())) continue;
                 f.setAccessible(true);
                 Object fa = f.get(a), fb = f.get(b);
                 if (fa == null) continue;
-                arrays++;
-                assertNotSame(fa, fb, k.label() + "." + f.getName() + " is shared with its copy");
+                if (f.getName().matches("codes|alpha|mu")) {
+                    n++;
+                    assertNotSame(fa, fb, where + "." + f.getName() + " is shared with its copy");
+                } else if (depth < 2 && f.getName().matches("prefill|layout")) {
+                    n += packedArraysDiffer(fa, fb, where + "." + f.getName(), depth + 1);
+                }
             }
-            assertTrue(arrays >= 2, k.label() + ": the codes and scales fields were not found");
         }
+        return n;
     }
 }
