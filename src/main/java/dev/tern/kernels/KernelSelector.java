@@ -22,6 +22,7 @@ public final class KernelSelector {
     /** How the kernel was decided: pinned by the user, found in the cache, or measured now. */
     public record Choice(KernelKind kind, String how, List<KernelRace.Result> results, long probeNanos) {
         public String describe() {
+            if (how.equals(NO_TERNARY_LAYERS)) return "none (" + how + ")";
             return kind.label() + " (" + how + (how.startsWith("measured") ? String.format(" in %.2f s", probeNanos / 1e9) : "") + ")";
         }
     }

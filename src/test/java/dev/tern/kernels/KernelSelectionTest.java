@@ -205,6 +205,7 @@ class KernelSelectionTest {
         Path cache = dir.resolve("kernels.json");
         KernelSelector.Choice c = KernelSelector.choose(new KernelConfig(null, cache, KernelConfig.Workload.DECODE), List.of(), s -> { });
         assertEquals(KernelSelector.NO_TERNARY_LAYERS, c.how());
+        assertEquals("none (no ternary layers)", c.describe());
         assertEquals(0, c.probeNanos());
         assertFalse(Files.exists(cache));
     }
