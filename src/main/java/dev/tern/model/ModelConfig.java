@@ -89,6 +89,12 @@ public record ModelConfig(
         return numKvHeads * headDim;
     }
 
+    /** {out, in} of one block's seven projections, in the order q, k, v, o, gate, up, down. */
+    public int[][] projectionShapes() {
+        int h = hiddenSize, m = intermediateSize;
+        return new int[][] {{qDim(), h}, {kvDim(), h}, {kvDim(), h}, {h, qDim()}, {m, h}, {m, h}, {h, m}};
+    }
+
     /** Weights in one block's seven projections (q, k, v, o, gate, up, down): what memory estimates scale with. */
     public long projectionWeightsPerLayer() {
         long h = hiddenSize;

@@ -17,13 +17,9 @@ public final class SyntheticModel {
 
     /** The {in, groupSize, rows} shapes of a synthetic model's ternary layers, one per layer, for the kernel probe. */
     public static java.util.List<int[]> ternaryShapes(ModelConfig c) {
-        int h = c.hiddenSize(), g = 128;
         java.util.List<int[]> out = new java.util.ArrayList<>();
         for (int l = 0; l < c.numLayers(); l++) {
-            // q, k, v, gate, up read the hidden state; o reads the attention output; down the MLP's
-            for (int rows : new int[] {c.qDim(), c.kvDim(), c.kvDim(), c.intermediateSize(), c.intermediateSize()}) out.add(new int[] {h, g, rows});
-            out.add(new int[] {c.qDim(), g, h});
-            out.add(new int[] {c.intermediateSize(), g, h});
+            for (int[] s : c.projectionShapes()) out.add(new int[] {s[1], 128, s[0]});
         }
         return out;
     }

@@ -85,7 +85,7 @@ public final class LayerPipeline {
             tf = new Transformer(new LlamaModel(c, new float[0], new LayerWeights[c.numLayers()], null, null), L);
             cache = tf.newCache(L);
         }
-        int[][] shape = shapes();
+        int[][] shape = c.projectionShapes();
         // Progress counts weights (in thousands), so the ETA follows the work rather than the number of layers.
         long perBlock = 0;
         for (int[] sh : shape) perBlock += (long) sh[0] * sh[1] / 1000;
@@ -162,11 +162,6 @@ public final class LayerPipeline {
             float[] copy = xs.clone();
             tf.block(l, lw, copy, seqlen, 0, cache, (layer, site, in, n) -> hs.get(site).add(in, n));
         }
-    }
-
-    private int[][] shapes() {
-        int h = c.hiddenSize(), m = c.intermediateSize();
-        return new int[][] {{c.qDim(), h}, {c.kvDim(), h}, {c.kvDim(), h}, {h, c.qDim()}, {m, h}, {m, h}, {h, m}};
     }
 
     private int siteDim(Transformer.Site s) {
