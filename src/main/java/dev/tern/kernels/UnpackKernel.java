@@ -238,9 +238,9 @@ final class UnpackKernel implements TiledDecode.Kernel {
      * Σ_k q_k·x_k ≡ Σ_{k=0..8} S_k·x'_k with x'_0 = x_0, x'_k = x_k − 4·x_{k−1} and x'_8 = −4·x_7, and the sums here
      * are taken mod 2^16 anyway (see the class comment for why the wrapped result is exact): eight shifts and nine
      * multiplies and adds per word and vector, where masking took eight ANDs more and one multiply less (26 against
-     * 31 instructions). On a Zen 3, which seems bound by one 16-bit multiply per cycle here, a layer in L2 ran at
-     * 37.9 against 37.4 G multiply-adds/s on one core at 256 bits and 19.8 against 19.0 at 128; CPUs that issue two
-     * such multiplies per cycle gain more from the fewer instructions.
+     * 31 instructions). A Zen 3 issues two 16-bit multiplies, two shifts and four adds per cycle, so the loop is
+     * bound by its total of vector instructions on four pipes, not by the multiplies; a layer in L2 ran at 37.9
+     * against 37.4 G multiply-adds/s on one core at 256 bits and 19.8 against 19.0 at 128.
      */
     private void dot(int w0, int stride, int nw, short[] xq, int xo, short[] acc, int ao, int aStride) {
         short[] cd = codes;
