@@ -12,7 +12,7 @@ public record KernelConfig(KernelKind pinned, Path cacheFile, Workload workload)
     /**
      * What the model will mostly run, which the probe times: DECODE (one token at a time, as generate and bench do)
      * or PREFILL (long windows of tokens, as evaluation does). Kernels rank differently for the two: lut3-512 decodes
-     * fastest on AVX-512, while its integer prefill ran evaluation at 0.74x the f32 GEMM the others share.
+     * fastest on AVX-512, while its prefill ran evaluation at 0.74x the f32 GEMM over decoded codes.
      */
     public enum Workload { DECODE, PREFILL }
 

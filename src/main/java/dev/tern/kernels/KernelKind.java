@@ -66,11 +66,15 @@ public enum KernelKind {
     }
 
     /**
-     * Whether its prefill (from {@link UnpackKernel#PREFILL_TOKENS} tokens on) is the f32 GEMM over decoded codes,
-     * bit for bit the float kernel's: true of all but lut3-512, whose prefill stays in integers.
+     * The kernel whose prefill (from {@link UnpackKernel#PREFILL_TOKENS} tokens on) this one runs, bit for bit:
+     * unpack4's is unpack's ({@link UnpackGemm}), table-128's is float's (the f32 GEMM over decoded codes).
      */
-    public boolean prefillIsFloatGemm() {
-        return this != LUT3_512;
+    public KernelKind prefillTwin() {
+        return switch (this) {
+            case UNPACK4 -> UNPACK;
+            case TABLE_128 -> FLOAT;
+            default -> this;
+        };
     }
 
     /** Activations stay f32 (no per-group integer rounding). */
@@ -86,8 +90,8 @@ public enum KernelKind {
         return switch (this) {
             case LUT3_512 -> new Lut3Kernel(out, in, gs, TernaryPacking.packLut3(m.codes(), out, in, gs), alpha, mu);
             case TABLE_128 -> new TableKernel(out, in, gs, m.codes(), alpha, mu, m.perm());
-            case UNPACK -> new UnpackKernel(UnpackLayout.pack(out, in, gs, m.codes(), alpha, mu), m.perm(), 1);
-            case UNPACK4 -> new UnpackKernel(UnpackLayout.pack(out, in, gs, m.codes(), alpha, mu), m.perm(), 4);
+            case UNPACK -> new UnpackKernel(UnpackLayout.pack(out, in, gs, m.codes(), alpha, mu), 1);
+            case UNPACK4 -> new UnpackKernel(UnpackLayout.pack(out, in, gs, m.codes(), alpha, mu), 4);
             case FLOAT -> new FloatDecodeKernel(UnpackLayout.pack(out, in, gs, m.codes(), alpha, mu), m.perm());
         };
     }

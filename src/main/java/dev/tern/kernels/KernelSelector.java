@@ -13,8 +13,8 @@ import java.util.function.Consumer;
  * Picks the ternary kernel for a model by measurement: every kernel that fits this JVM's vectors and the model's
  * group size is timed on the model's own input widths (2048 rows for decoding, 256 per thread for prefill; per round,
  * for decoding, one token 32 times, spread over as many copies of each layer as the model has weights, up to
- * 50 MB, and for prefill one 128-token call), and the fastest wins. For prefill only
- * lut3-512 has a path of its own; where it is not a candidate, float is taken untimed. A kernel whose operations fall into the Vector API's Java
+ * 50 MB, and for prefill one 128-token call), and the fastest wins. For prefill, kernels that share a prefill path
+ * ({@link KernelKind#prefillTwin}) are timed once. A kernel whose operations fall into the Vector API's Java
  * fallback on this CPU (100x slower, and nothing fails) loses by construction, whatever the CPU claims. The choice
  * is cached per CPU model, JDK, Tern version, vector flags and shapes, so the probe runs once per machine.
  */
@@ -75,8 +75,6 @@ public final class KernelSelector {
     /** How the choice reads for a model without ternary layers (no probe runs). */
     static final String NO_TERNARY_LAYERS = "no ternary layers";
 
-    /** How a prefill choice reads when no candidate has a prefill path of its own, so nothing was timed. */
-    static final String SAME_PREFILL = "prefill: every candidate runs the same f32 GEMM";
 
     private KernelSelector() {}
 
@@ -101,13 +99,10 @@ public final class KernelSelector {
         if (candidates.size() == 1) return new Choice(candidates.get(0), "only candidate", List.of(), 0);
         boolean prefill = cfg.workload() == KernelConfig.Workload.PREFILL;
         if (prefill) {
-            // for long windows unpack, table-128 and float run one and the same f32 GEMM: timing them against each
-            // other would time noise (and compile three copies of it), so float stands for all of them
-            List<KernelKind> distinctPrefill = new ArrayList<>();
-            for (KernelKind k : candidates) if (!k.prefillIsFloatGemm()) distinctPrefill.add(k);
-            if (distinctPrefill.size() < candidates.size()) distinctPrefill.add(KernelKind.FLOAT);
-            candidates = distinctPrefill;
-            if (candidates.size() == 1) return new Choice(candidates.get(0), SAME_PREFILL, List.of(), 0);
+            // kernels that share a prefill path would time noise against each other (and compile it twice)
+            Set<KernelKind> paths = new LinkedHashSet<>();
+            for (KernelKind k : candidates) paths.add(k.prefillTwin());
+            candidates = new ArrayList<>(paths);
         }
         // the ranking depends on the thread count (decode units per thread), so the choice is cached per count
         int copies = prefill ? 1 : decodeCopies(shapes);
@@ -194,9 +189,8 @@ public final class KernelSelector {
     /**
      * One round: 32 single-token calls per layer, the layers in turn and each call on the next copy, so that between
      * two calls on one copy every other copy of every layer is read (all 32 calls of the narrower layer in a row
-     * would have found its copies, 14 of the 54 MB at TinyLlama's widths, in L3 again). No multi-token call: from 4
-     * tokens on every candidate but lut3-512 runs the same f32 GEMM, so timing it tells them nothing, and compiling
-     * three copies of it was 0.4 s of the probe.
+     * would have found its copies, 14 of the 54 MB at TinyLlama's widths, in L3 again). No multi-token call: the
+     * prefill paths are ranked by the prefill workload's probe, and compiling three GEMMs here was 0.4 s of the probe.
      */
     private static Runnable probeWork(Layers l) {
         return () -> {

@@ -25,7 +25,7 @@ import jdk.incubator.vector.VectorSpecies;
  * 8 lookups (at most 224).
  *
  * <p>From {@link UnpackKernel#PREFILL_TOKENS} tokens on, the layer runs through {@link TableFloatKernel}: the same
- * codes decoded to f32 weights for the f32 GEMM, bit for bit unpack's prefill (at 64 tokens on 128-bit vectors the
+ * codes decoded to f32 weights for the f32 GEMM, bit for bit the float kernel's prefill (at 64 tokens on 128-bit vectors the
  * lookups ran at 0.91–0.99× the GEMM, the decoded slices at 1.03–1.08×).
  *
  * <p>Layout: {@link TernaryPacking#packTable}. Every output is produced by one thread in a fixed order.

@@ -20,10 +20,9 @@ import jdk.incubator.vector.VectorSpecies;
  * one immediate-operand instruction (16-bit shifts take their count from a vector register), and no field is masked
  * out: the activations are recombined so that the bits above each field cancel ({@link #dot}).
  *
- * <p>From {@link #PREFILL_TOKENS} tokens on, the layer runs through {@link FloatDecodeKernel} over the same packed
- * codes: the f32 GEMM's FMAs do 8 (16) weight-token products per instruction, as many as a 16-bit multiply and add
- * pair, and need no unpacking per token, so decoding a slice once and reusing it across tokens is faster than the
- * integer path for prefill on every CPU measured (Zen 3, 256- and 128-bit).
+ * <p>From {@link #PREFILL_TOKENS} tokens on, the layer runs through {@link UnpackGemm} over the same packed codes,
+ * which unpacks each chunk's codes once for many tokens instead of once per token, and gives each token the bits
+ * this decode gives it.
  *
  * <p>Decode reads one tile per loop ({@code unpack}) or, up to 256 bits, four tiles at once ({@code unpack4},
  * {@link KernelKind#UNPACK4}): a decode step is compute-dense (about 70 instructions per 64-byte line of codes at 256
@@ -40,7 +39,7 @@ final class UnpackKernel implements TiledDecode.Kernel {
     private static final VectorSpecies<Float> SF = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length(), HALF = L / 2;
     private static final int TILE = UnpackLayout.TILE, SUB = TILE / L;
-    /** Token count from which the layer runs through the f32 GEMM. */
+    /** Token count from which the layer runs through {@link UnpackGemm}. */
     static final int PREFILL_TOKENS = 4;
     /**
      * Layers of fewer tiles decode one tile per unit: two four-tile units would leave a core idle (a 256-row layer
@@ -59,15 +58,11 @@ final class UnpackKernel implements TiledDecode.Kernel {
     private final int[] chunkStart, chunkLen, chunkGroup, chunkWord;
     private final short[] codes;
     private final float[] alpha, mu;
-    private final FloatDecodeKernel prefill;
+    private final UnpackGemm prefill;
     private final UnpackLayout layout;
-    private final int[] perm;
 
-    /**
-     * perm: the layer's column permutation (for the f32 path, which gathers its input itself), or null; streams:
-     * tiles per decode loop, 1 or 4.
-     */
-    UnpackKernel(UnpackLayout p, int[] perm, int streams) {
+    /** streams: tiles per decode loop, 1 or 4. */
+    UnpackKernel(UnpackLayout p, int streams) {
         if (streams != 1 && streams != 4) throw new IllegalArgumentException("streams must be 1 or 4, got " + streams);
         this.out = p.out();
         this.in = p.in();
@@ -84,14 +79,13 @@ final class UnpackKernel implements TiledDecode.Kernel {
         this.codes = p.codes();
         this.alpha = p.alpha();
         this.mu = p.mu();
-        this.prefill = new FloatDecodeKernel(p, perm);
+        this.prefill = new UnpackGemm(p);
         this.layout = p;
-        this.perm = perm;
     }
 
     @Override
     public TernaryKernel copy() {
-        return new UnpackKernel(layout.copy(), perm, streams4Requested ? 4 : 1);
+        return new UnpackKernel(layout.copy(), streams4Requested ? 4 : 1);
     }
 
     @Override
@@ -101,22 +95,7 @@ final class UnpackKernel implements TiledDecode.Kernel {
 
     @Override
     public long residentBytes() {
-        return prefill.residentBytes();
-    }
-
-    @Override
-    public void keepDecodedWeights(boolean keep) {
-        prefill.keepDecodedWeights(keep);
-    }
-
-    @Override
-    public boolean usesGroupSums(int tokens) {
-        return tokens < PREFILL_TOKENS;
-    }
-
-    @Override
-    public boolean takesOriginalOrder(int tokens) {
-        return tokens >= PREFILL_TOKENS;
+        return layout.residentBytes();
     }
 
     @Override
@@ -201,7 +180,7 @@ final class UnpackKernel implements TiledDecode.Kernel {
             for (int i = 0; i < 4; i++) {
                 int po = ((a + i) * groups + g) * TILE;
                 flush(acc, i * TILE, po, s.dq[co + c], s.sq[co + c], f, i * TILE);
-                if (mu != null && lastOfGroup) addMu(po, gs[t * groups + g], f, i * TILE);
+                if (mu != null && lastOfGroup) addMu(mu, po, gs[t * groups + g], f, i * TILE);
             }
         }
         int r0 = a * TILE;
@@ -219,7 +198,7 @@ final class UnpackKernel implements TiledDecode.Kernel {
             int g = chunkGroup[c];
             flush(acc, 0, (tile * groups + g) * TILE, s.dq[co + c], s.sq[co + c], f, 0);
             if (mu != null && (c + 1 == chunks || chunkGroup[c + 1] != g)) {
-                addMu((tile * groups + g) * TILE, gs[t * groups + g], f, 0);
+                addMu(mu, (tile * groups + g) * TILE, gs[t * groups + g], f, 0);
             }
         }
         int r0 = tile * TILE;
@@ -280,26 +259,28 @@ final class UnpackKernel implements TiledDecode.Kernel {
 
     // ---------------------------------------------------------------- flush into f32
 
-    /**
-     * f[fo..fo+TILE) += α·d·(acc − sq) for one tile and chunk, α at alpha[po..] (split halves, {@link UnpackLayout}). The int16 difference is exact
-     * (see the class comment). Seen as int lanes, the low halves of a vector are its first L/2 rows and the high
-     * halves the rest ({@link TernaryPacking#unpackLane}), so widening is two shifts.
-     */
+    /** f[fo..fo+TILE) += α·d·(acc − sq) for one tile and chunk, α at alpha[po..] (split halves, {@link UnpackLayout}). */
     private void flush(short[] acc, int ao, int po, float d, int sq, float[] f, int fo) {
         short sub = (short) sq;
-        for (int sv = 0; sv < SUB; sv++) {
-            int o = sv * L;
-            IntVector a = ShortVector.fromArray(S, acc, ao + o).sub(sub).reinterpretAsInts();
-            FloatVector lo = (FloatVector) a.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
-            FloatVector hi = (FloatVector) a.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
-            int f0 = fo + o, f1 = f0 + HALF;
-            lo.fma(FloatVector.fromArray(SF, alpha, po + o).mul(d), FloatVector.fromArray(SF, f, f0)).intoArray(f, f0);
-            hi.fma(FloatVector.fromArray(SF, alpha, po + o + HALF).mul(d), FloatVector.fromArray(SF, f, f1)).intoArray(f, f1);
-        }
+        for (int sv = 0; sv < SUB; sv++) flushVector(acc, ao + sv * L, sub, alpha, po + sv * L, d, f, fo + sv * L);
     }
 
-    /** f[fo..fo+TILE) += μ·gsum for one tile and group. */
-    private void addMu(int po, float gsum, float[] f, int fo) {
+    /**
+     * f[fo..fo+L) += α·d·(acc − sub) for one row vector's int16 sums at acc[ao..], α at alpha[po..]; the int16
+     * difference is exact (see the class comment). Seen as int lanes, the low halves of a vector are its first L/2
+     * rows and the high halves the rest ({@link TernaryPacking#unpackLane}), so widening is two shifts. Shared with
+     * {@link UnpackGemm}, whose prefill is thereby bit for bit this decode.
+     */
+    static void flushVector(short[] acc, int ao, short sub, float[] alpha, int po, float d, float[] f, int fo) {
+        IntVector a = ShortVector.fromArray(S, acc, ao).sub(sub).reinterpretAsInts();
+        FloatVector lo = (FloatVector) a.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
+        FloatVector hi = (FloatVector) a.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
+        lo.fma(FloatVector.fromArray(SF, alpha, po).mul(d), FloatVector.fromArray(SF, f, fo)).intoArray(f, fo);
+        hi.fma(FloatVector.fromArray(SF, alpha, po + HALF).mul(d), FloatVector.fromArray(SF, f, fo + HALF)).intoArray(f, fo + HALF);
+    }
+
+    /** f[fo..fo+TILE) += μ·gsum for one tile and group, μ at mu[po..]. */
+    static void addMu(float[] mu, int po, float gsum, float[] f, int fo) {
         FloatVector g = FloatVector.broadcast(SF, gsum);
         for (int sv = 0; sv < SUB; sv++) {
             int f0 = fo + sv * L, f1 = f0 + HALF;

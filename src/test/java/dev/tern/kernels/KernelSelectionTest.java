@@ -166,17 +166,15 @@ class KernelSelectionTest {
         Files.writeString(cache, "{not json");
         assertEquals("measured", KernelSelector.choose(cfg, shapes, s -> { }).how());
         assertEquals("cached", KernelSelector.choose(cfg, shapes, s -> { }).how());
-        // the prefill workload is probed and cached on its own where lut3-512 (integer prefill) is a candidate;
-        // elsewhere every candidate's prefill is the same f32 GEMM, and float is taken without a probe
+        // the prefill workload is probed and cached on its own, each prefill path once: unpack (integer GEMM) and
+        // float (f32 GEMM) everywhere, lut3-512 where it fits; unpack4 and table-128 share theirs
         KernelConfig pre = cfg.forWorkload(KernelConfig.Workload.PREFILL);
-        if (KernelSelector.candidates(shapes).contains(KernelKind.LUT3_512)) {
-            assertEquals("measured for prefill", KernelSelector.choose(pre, shapes, s -> { }).how());
-            assertEquals("cached, for prefill", KernelSelector.choose(pre, shapes, s -> { }).how());
-        } else {
-            KernelSelector.Choice c = KernelSelector.choose(pre, shapes, s -> { });
-            assertEquals(KernelSelector.SAME_PREFILL, c.how());
-            assertEquals(KernelKind.FLOAT, c.kind());
-        }
+        List<String> timed = new ArrayList<>();
+        KernelSelector.Choice p = KernelSelector.choose(pre, shapes, s -> { if (s.startsWith("kernel probe: ") && s.contains(" ms per round")) timed.add(s.substring(14).trim().split(" ")[0]); });
+        assertEquals("measured for prefill", p.how());
+        assertTrue(timed.contains(KernelKind.UNPACK.label()) && timed.contains(KernelKind.FLOAT.label()), timed.toString());
+        assertFalse(timed.contains(KernelKind.UNPACK4.label()) || timed.contains(KernelKind.TABLE_128.label()), timed.toString());
+        assertEquals("cached, for prefill", KernelSelector.choose(pre, shapes, s -> { }).how());
         assertEquals("cached", KernelSelector.choose(cfg, shapes, s -> { }).how());
     }
 

@@ -130,7 +130,7 @@ class TernaryKernelsTest {
                 if (!kind.supports(s[2])) continue;
                 TernaryMatrix m = ternary(r, s[0], s[1], s[2], true);
                 TernaryLinear op = new TernaryLinear(m, kind);
-                int[] tokens = kind == KernelKind.UNPACK || kind == KernelKind.UNPACK4 ? new int[] {1, 2, 3} : kind == KernelKind.TABLE_128 ? new int[] {1, 2, 3} : s[1] > 4096 || slow(kind) ? new int[] {1, 2} : new int[] {1, 5, 70};
+                int[] tokens = kind == KernelKind.UNPACK || kind == KernelKind.UNPACK4 ? new int[] {1, 2, 3, 5, 70} : kind == KernelKind.TABLE_128 ? new int[] {1, 2, 3} : s[1] > 4096 || slow(kind) ? new int[] {1, 2} : new int[] {1, 5, 70};
                 for (int t : tokens) {
                     float[] x = gaussian(r, t * s[1], 1f), y = new float[t * s[0]];
                     op.apply(x, y, t);
@@ -168,8 +168,9 @@ class TernaryKernelsTest {
 
     /**
      * UNPACK, TABLE and LUT3 do the same integer arithmetic and flush in the same order, so for decode token counts
-     * they agree bit for bit: the kernel the probe picks does not change what a model decodes. From 4 tokens on,
-     * UNPACK and TABLE both run the f32 GEMM on decoded weights and agree bit for bit too, with each other and with FLOAT.
+     * they agree bit for bit: the kernel the probe picks does not change what a model decodes. UNPACK's prefill
+     * (UnpackGemm) is that arithmetic too, so UNPACK4 agrees with it at every token count. From 4 tokens on, TABLE
+     * runs the f32 GEMM on decoded weights and agrees bit for bit with FLOAT.
      */
     @Test
     void integerKernelsAgreeBitForBit() {
@@ -177,18 +178,45 @@ class TernaryKernelsTest {
         for (int[] s : new int[][] {{70, 1000, 128}, {33, 2048, 128}, {40, 259, 64}, {9, 103, 7}, {65, 300, 128}, {17, 130, 128},
             {3, 700, 256}, {600, 400, 128}, {250, 300, 128}, {500, 300, 128}, {1100, 300, 128}}) {
             TernaryMatrix m = ternary(r, s[0], s[1], s[2], true);
-            TernaryLinear a = new TernaryLinear(m, KernelKind.UNPACK);
-            for (KernelKind k : new KernelKind[] {KernelKind.UNPACK4, KernelKind.TABLE_128, KernelKind.LUT3_512, KernelKind.FLOAT}) {
+            TernaryLinear unpack = new TernaryLinear(m, KernelKind.UNPACK), flt = new TernaryLinear(m, KernelKind.FLOAT);
+            for (KernelKind k : new KernelKind[] {KernelKind.UNPACK4, KernelKind.TABLE_128, KernelKind.LUT3_512}) {
                 if (!k.supports(s[2]) || slow(k) && s[0] * s[1] > 40_000) continue;
                 TernaryLinear b = new TernaryLinear(m, k);
-                // table-128's prefill decodes its own layout to the same f32 weights for the same GEMM as unpack's,
-                // and float's is that GEMM (which is why the prefill workload needs no probe among the three)
-                int[] tokens = k == KernelKind.TABLE_128 || k == KernelKind.UNPACK4 ? new int[] {1, 2, 3, 4, 17} : k == KernelKind.FLOAT ? new int[] {4, 17} : new int[] {1, 2, 3};
+                int[] tokens = k == KernelKind.TABLE_128 ? new int[] {1, 2, 3, 4, 17} : k == KernelKind.UNPACK4 ? new int[] {1, 2, 3, 4, 17, 70} : new int[] {1, 2, 3};
                 for (int t : tokens) {
                     float[] x = gaussian(r, t * s[1], 1f), ya = new float[t * s[0]], yb = new float[t * s[0]];
-                    a.apply(x, ya, t);
+                    (t >= UnpackKernel.PREFILL_TOKENS && k == KernelKind.TABLE_128 ? flt : unpack).apply(x, ya, t);
                     b.apply(x, yb, t);
                     assertArrayEquals(ya, yb, k + " " + s[0] + "x" + s[1] + "/" + s[2] + " t=" + t);
+                }
+            }
+        }
+    }
+
+    /**
+     * UNPACK's prefill gives every token the bits of decoding that token alone: a prompt's outputs do not depend on
+     * whether it was prefilled or decoded token by token, or on where a token sits in its 4-token register tile
+     * and 64-token block (70 tokens: a ragged tile and a second block).
+     */
+    @Test
+    void unpackPrefillGivesEachTokenItsDecodeBits() {
+        Random r = new Random(19);
+        for (int[] s : new int[][] {{70, 1000, 128}, {33, 2048, 128}, {40, 259, 64}, {9, 103, 7}, {3, 700, 256}, {600, 400, 128},
+            {250, 300, 128}, {1, 7, 128}, {37, 515, 200}}) {
+            for (boolean permute : new boolean[] {false, true}) {
+                TernaryMatrix m = ternary(r, s[0], s[1], s[2], permute);
+                for (KernelKind k : new KernelKind[] {KernelKind.UNPACK, KernelKind.UNPACK4}) {
+                    TernaryLinear op = new TernaryLinear(m, k);
+                    for (int t : new int[] {4, 5, 70}) {
+                        float[] x = gaussian(r, t * s[1], 1f), y = new float[t * s[0]];
+                        op.apply(x, y, t);
+                        for (int tok = 0; tok < t; tok++) {
+                            float[] one = new float[s[0]];
+                            op.apply(java.util.Arrays.copyOfRange(x, tok * s[1], (tok + 1) * s[1]), one, 1);
+                            assertArrayEquals(one, java.util.Arrays.copyOfRange(y, tok * s[0], (tok + 1) * s[0]),
+                                    k + " " + s[0] + "x" + s[1] + "/" + s[2] + " perm=" + permute + " t=" + t + " token " + tok);
+                        }
+                    }
                 }
             }
         }
@@ -251,10 +279,9 @@ class TernaryKernelsTest {
         assertTrue(Math.sqrt(num) <= 1e-2 * Math.sqrt(den), what + ": relative error " + Math.sqrt(num / den));
     }
 
-    /** Activations the kernel uses for t tokens: UNPACK switches to the exact f32 GEMM from PREFILL_TOKENS on. */
+    /** Activations the kernel uses for t tokens: TABLE switches to the exact f32 GEMM from PREFILL_TOKENS on. */
     static Act act(KernelKind k, int tokens) {
-        return k == KernelKind.FLOAT || (k == KernelKind.UNPACK || k == KernelKind.UNPACK4 || k == KernelKind.TABLE_128) && tokens >= UnpackKernel.PREFILL_TOKENS
-                ? Act.F32 : Act.INT;
+        return k == KernelKind.FLOAT || k == KernelKind.TABLE_128 && tokens >= UnpackKernel.PREFILL_TOKENS ? Act.F32 : Act.INT;
     }
 
     @Test
