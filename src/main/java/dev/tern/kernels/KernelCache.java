@@ -40,7 +40,7 @@ final class KernelCache {
     }
 
     /** Classes whose code decides kernel speed or how the probe measures it: a build that changes any of them measures afresh. */
-    private static final Class<?>[] KERNEL_CODE = {Lut3Kernel.class, TableKernel.class, TableFloatKernel.class,
+    private static final Class<?>[] KERNEL_CODE = {Lut3Kernel.class, TableKernel.class, TableGemm.class,
             UnpackKernel.class, UnpackGemm.class, FloatDecodeKernel.class, PanelLinear.class, TiledDecode.class, KernelKind.class,
             DenseF32Linear.class, Bf16Linear.class, dev.tern.util.Parallel.class, KernelSelector.class, KernelSelector.Layers.class, KernelRace.class};
 

@@ -67,12 +67,11 @@ public enum KernelKind {
 
     /**
      * The kernel whose prefill (from {@link UnpackKernel#PREFILL_TOKENS} tokens on) this one runs, bit for bit:
-     * unpack4's is unpack's ({@link UnpackGemm}), table-128's is float's (the f32 GEMM over decoded codes).
+     * unpack4's and table-128's are unpack's (the integer GEMM of {@link UnpackGemm}, over their own layouts).
      */
     public KernelKind prefillTwin() {
         return switch (this) {
-            case UNPACK4 -> UNPACK;
-            case TABLE_128 -> FLOAT;
+            case UNPACK4, TABLE_128 -> UNPACK;
             default -> this;
         };
     }
@@ -89,7 +88,7 @@ public enum KernelKind {
         short[] alpha = TernaryPacking.toF16(m.alpha()), mu = withMu ? TernaryPacking.toF16(m.mu()) : null;
         return switch (this) {
             case LUT3_512 -> new Lut3Kernel(out, in, gs, TernaryPacking.packLut3(m.codes(), out, in, gs), alpha, mu);
-            case TABLE_128 -> new TableKernel(out, in, gs, m.codes(), alpha, mu, m.perm());
+            case TABLE_128 -> new TableKernel(out, in, gs, m.codes(), alpha, mu);
             case UNPACK -> new UnpackKernel(UnpackLayout.pack(out, in, gs, m.codes(), alpha, mu), 1);
             case UNPACK4 -> new UnpackKernel(UnpackLayout.pack(out, in, gs, m.codes(), alpha, mu), 4);
             case FLOAT -> new FloatDecodeKernel(UnpackLayout.pack(out, in, gs, m.codes(), alpha, mu), m.perm());

@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  * reused across all token tiles of a block. Partial sums over KC slices go through y in a fixed order, so results
  * are deterministic regardless of thread scheduling (each y element belongs to exactly one work item).
  */
-abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf16Linear, FloatDecodeKernel, TableFloatKernel {
+abstract sealed class PanelLinear implements LinearOp permits DenseF32Linear, Bf16Linear, FloatDecodeKernel {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int V = S.length();
     static final int NR = 2 * V;

@@ -24,9 +24,8 @@ import jdk.incubator.vector.VectorSpecies;
  * bytes' sum, from which the even bytes' follows. The small l-table bytes are first summed as bytes over a block of
  * 8 lookups (at most 224).
  *
- * <p>From {@link UnpackKernel#PREFILL_TOKENS} tokens on, the layer runs through {@link TableFloatKernel}: the same
- * codes decoded to f32 weights for the f32 GEMM, bit for bit the float kernel's prefill (at 64 tokens on 128-bit vectors the
- * lookups ran at 0.91–0.99× the GEMM, the decoded slices at 1.03–1.08×).
+ * <p>From {@link UnpackKernel#PREFILL_TOKENS} tokens on, the layer runs through {@link TableGemm}, the integer
+ * GEMM of unpack's prefill over these codes, whose sums are finished here as the decode's are.
  *
  * <p>Layout: {@link TernaryPacking#packTable}. Every output is produced by one thread in a fixed order.
  */
@@ -69,14 +68,12 @@ final class TableKernel implements TiledDecode.Kernel {
     private final byte[] codes;
     /** α and μ as f32 in [tile][group][lane] order, each 8-lane half tile split into even then odd lanes. */
     private final float[] alpha, mu;
-    private final TableFloatKernel prefill;
-    private final int[] perm;
+    private final TableGemm prefill;
 
     /**
-     * codes: rows × cols in stored column order; alpha, mu: f16 [row][group] (mu may be null); perm: the layer's
-     * column permutation, or null (the prefill path gathers its input itself).
+     * codes: rows × cols in stored column order; alpha, mu: f16 [row][group] (mu may be null).
      */
-    TableKernel(int out, int in, int groupSize, byte[] codes, short[] alpha, short[] mu, int[] perm) {
+    TableKernel(int out, int in, int groupSize, byte[] codes, short[] alpha, short[] mu) {
         this.out = out;
         this.in = in;
         this.groups = TernaryPacking.groups(in, groupSize);
@@ -92,8 +89,7 @@ final class TableKernel implements TiledDecode.Kernel {
         this.codes = TernaryPacking.packTable(codes, out, in, groupSize);
         this.alpha = TernaryPacking.tileScalesF32(alpha, out, groups, TILE, 8);
         this.mu = mu == null ? null : TernaryPacking.tileScalesF32(mu, out, groups, TILE, 8);
-        this.prefill = new TableFloatKernel(out, in, groups, chunkStart, chunkLen, chunkGroup, chunkWord, this.codes, this.alpha, this.mu, perm);
-        this.perm = perm;
+        this.prefill = new TableGemm(this, in, tiles, chunkStart, chunkLen, chunkWord, this.codes);
     }
 
     /** src's kernel over fresh copies of its packed codes and scales. */
@@ -111,8 +107,7 @@ final class TableKernel implements TiledDecode.Kernel {
         this.codes = src.codes.clone();
         this.alpha = src.alpha.clone();
         this.mu = src.mu == null ? null : src.mu.clone();
-        this.perm = src.perm;
-        this.prefill = new TableFloatKernel(out, in, groups, chunkStart, chunkLen, chunkGroup, chunkWord, codes, alpha, mu, perm);
+        this.prefill = new TableGemm(this, in, tiles, chunkStart, chunkLen, chunkWord, codes);
     }
 
     @Override
@@ -131,24 +126,9 @@ final class TableKernel implements TiledDecode.Kernel {
     }
 
     @Override
-    public void keepDecodedWeights(boolean keep) {
-        prefill.keepDecodedWeights(keep);
-    }
-
-    @Override
-    public boolean usesGroupSums(int tokens) {
-        return tokens < UnpackKernel.PREFILL_TOKENS;
-    }
-
-    @Override
-    public boolean takesOriginalOrder(int tokens) {
-        return tokens >= UnpackKernel.PREFILL_TOKENS;
-    }
-
-    @Override
     public void apply(float[] xp, float[] gs, float[] y, int tokens) {
         if (tokens >= UnpackKernel.PREFILL_TOKENS) {
-            prefill.apply(xp, y, tokens);
+            prefill.apply(xp, gs, y, tokens);
             return;
         }
         TiledDecode.run(this, xp, gs, y, tokens);
@@ -226,13 +206,16 @@ final class TableKernel implements TiledDecode.Kernel {
         for (int c = 0; c < chunks; c++) {
             for (int u = 0; u < n; u++) dot(a + u, c, s.ht, s.lt, to, acc, u * stride + 16 * c);
         }
-        for (int u = 0; u < n; u++) finishTile(a + u, acc, u * stride, s, t, gs, y);
+        for (int u = 0; u < n; u++) finishRows(a + u, acc, u * stride, s.dq, t, gs, y, s.f);
     }
 
-    /** Both halves of one tile (see {@link #finish}). */
-    private void finishTile(int tile, short[] acc, int ao, Scratch s, int t, float[] gs, float[] y) {
-        finish(tile, 0, acc, ao, s.dq, t, gs, y, s.f);
-        finish(tile, 1, acc, ao, s.dq, t, gs, y, s.f);
+    /**
+     * y rows of one tile for token t from its chunks' int16 sums at acc[ao + 16·c ..], both halves (see
+     * {@link #finish}); dq[t·chunks + c] the chunks' scales, f 16 floats of scratch. Shared with {@link TableGemm}.
+     */
+    void finishRows(int tile, short[] acc, int ao, float[] dq, int t, float[] gs, float[] y, float[] f) {
+        finish(tile, 0, acc, ao, dq, t, gs, y, f);
+        finish(tile, 1, acc, ao, dq, t, gs, y, f);
     }
 
     /**

@@ -28,7 +28,7 @@ final class UnpackGemm {
     /** Tokens per work item: the unpacked codes of a chunk serve MR-token tiles up to this many tokens. */
     static final int TOKEN_BLOCK = 64;
     /** Widest chunk ({@link TernaryPacking#unpackChunks}): the unpacked-codes scratch holds one chunk. */
-    private static final int MAX_CHUNK = 128;
+    static final int MAX_CHUNK = 128;
 
     private final int out, in, groups, tiles, words, chunks;
     private final int[] chunkStart, chunkLen, chunkGroup, chunkWord;
@@ -53,13 +53,11 @@ final class UnpackGemm {
 
     /** y[t][out] for xp[t][in] in stored column order; gs[t][groups] the group sums of xp (null without μ). */
     void apply(float[] xp, float[] gs, float[] y, int tokens) {
-        int tileTokens = (tokens + MR - 1) / MR, padded = 8 * words;
-        short[] xs = new short[tileTokens * MR * padded];
+        int[] col = new int[chunks];
+        for (int c = 0; c < chunks; c++) col[c] = 8 * chunkWord[c];
+        short[] xs = new short[(tokens + MR - 1) / MR * MR * 8 * words];
         float[] dq = new float[tokens * chunks];
-        Parallel.forRange(tokens, 8, (t0, t1) -> {
-            int[] q = new int[MAX_CHUNK];
-            for (int t = t0; t < t1; t++) quantize(xp, t, q, xs, dq);
-        });
+        quantize(xp, tokens, in, chunkStart, chunkLen, col, 8 * words, xs, dq);
         int blocks = (tokens + TOKEN_BLOCK - 1) / TOKEN_BLOCK;
         Parallel.forRange(tiles * blocks, 1, (a, b) -> {
             Scratch s = new Scratch(Math.min(tokens, TOKEN_BLOCK));
@@ -71,17 +69,24 @@ final class UnpackGemm {
     }
 
     /**
-     * Token t's activations rounded per chunk (dq[t][c] = the chunk's scale), written as shorts into its register
-     * tile's k-major slots: xs[((t / MR)·8·words + column)·MR + t % MR], padding columns left 0.
+     * Every token's activations rounded per chunk (dq[t][c] = the chunk's scale), written as shorts into its register
+     * tile's k-major slots, xs[((t / MR)·padded + col[c] + j)·MR + t % MR] for column j of chunk c (padded: the
+     * columns of all chunks, each padded to whole words; padding is left 0).
      */
-    private void quantize(float[] xp, int t, int[] q, short[] xs, float[] dq) {
-        int base = (t / MR) * MR * 8 * words, lane = t % MR;
-        for (int c = 0; c < chunks; c++) {
-            int n = chunkLen[c];
-            float amax = ChunkQuantizer.quantize(xp, t * in + chunkStart[c], n, q, 0);
-            dq[t * chunks + c] = amax / 255f;
-            for (int j = 0, o = base + 8 * chunkWord[c] * MR + lane; j < n; j++, o += MR) xs[o] = (short) q[j];
-        }
+    static void quantize(float[] xp, int tokens, int in, int[] chunkStart, int[] chunkLen, int[] col, int padded, short[] xs, float[] dq) {
+        int chunks = chunkStart.length;
+        Parallel.forRange(tokens, 8, (t0, t1) -> {
+            int[] q = new int[MAX_CHUNK];
+            for (int t = t0; t < t1; t++) {
+                int base = (t / MR) * MR * padded, lane = t % MR;
+                for (int c = 0; c < chunks; c++) {
+                    int n = chunkLen[c];
+                    float amax = ChunkQuantizer.quantize(xp, t * in + chunkStart[c], n, q, 0);
+                    dq[t * chunks + c] = amax / 255f;
+                    for (int j = 0, o = base + col[c] * MR + lane; j < n; j++, o += MR) xs[o] = (short) q[j];
+                }
+            }
+        });
     }
 
     /** Rows of one tile for tokens [t0, t1): chunk by chunk, two row vectors unpacked at a time. */
@@ -131,7 +136,7 @@ final class UnpackGemm {
      * acc[(2i + h)·L ..] = Σ_k t[h][k]·x_i[k] (int16) over nk columns for the MR tokens of one register tile, x_i[k]
      * at xs[xo + k·MR + i]: 8 accumulators, 2 code vectors and a broadcast fit the 16 registers of AVX2 and SSE.
      */
-    private static void micro(short[] tw, short[] xs, int xo, int nk, short[] acc) {
+    static void micro(short[] tw, short[] xs, int xo, int nk, short[] acc) {
         ShortVector z = ShortVector.zero(S);
         ShortVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
         for (int k = 0; k < nk; k++) {

@@ -130,7 +130,7 @@ class TernaryKernelsTest {
                 if (!kind.supports(s[2])) continue;
                 TernaryMatrix m = ternary(r, s[0], s[1], s[2], true);
                 TernaryLinear op = new TernaryLinear(m, kind);
-                int[] tokens = kind == KernelKind.UNPACK || kind == KernelKind.UNPACK4 ? new int[] {1, 2, 3, 5, 70} : kind == KernelKind.TABLE_128 ? new int[] {1, 2, 3} : s[1] > 4096 || slow(kind) ? new int[] {1, 2} : new int[] {1, 5, 70};
+                int[] tokens = kind == KernelKind.UNPACK || kind == KernelKind.UNPACK4 ? new int[] {1, 2, 3, 5, 70} : kind == KernelKind.TABLE_128 ? new int[] {1, 2, 3, 5, 70} : s[1] > 4096 || slow(kind) ? new int[] {1, 2} : new int[] {1, 5, 70};
                 for (int t : tokens) {
                     float[] x = gaussian(r, t * s[1], 1f), y = new float[t * s[0]];
                     op.apply(x, y, t);
@@ -168,9 +168,8 @@ class TernaryKernelsTest {
 
     /**
      * UNPACK, TABLE and LUT3 do the same integer arithmetic and flush in the same order, so for decode token counts
-     * they agree bit for bit: the kernel the probe picks does not change what a model decodes. UNPACK's prefill
-     * (UnpackGemm) is that arithmetic too, so UNPACK4 agrees with it at every token count. From 4 tokens on, TABLE
-     * runs the f32 GEMM on decoded weights and agrees bit for bit with FLOAT.
+     * they agree bit for bit: the kernel the probe picks does not change what a model decodes. The prefill of
+     * UNPACK, UNPACK4 and TABLE (UnpackGemm, TableGemm) is that arithmetic too, so they agree at every token count.
      */
     @Test
     void integerKernelsAgreeBitForBit() {
@@ -178,14 +177,14 @@ class TernaryKernelsTest {
         for (int[] s : new int[][] {{70, 1000, 128}, {33, 2048, 128}, {40, 259, 64}, {9, 103, 7}, {65, 300, 128}, {17, 130, 128},
             {3, 700, 256}, {600, 400, 128}, {250, 300, 128}, {500, 300, 128}, {1100, 300, 128}}) {
             TernaryMatrix m = ternary(r, s[0], s[1], s[2], true);
-            TernaryLinear unpack = new TernaryLinear(m, KernelKind.UNPACK), flt = new TernaryLinear(m, KernelKind.FLOAT);
+            TernaryLinear unpack = new TernaryLinear(m, KernelKind.UNPACK);
             for (KernelKind k : new KernelKind[] {KernelKind.UNPACK4, KernelKind.TABLE_128, KernelKind.LUT3_512}) {
                 if (!k.supports(s[2]) || slow(k) && s[0] * s[1] > 40_000) continue;
                 TernaryLinear b = new TernaryLinear(m, k);
-                int[] tokens = k == KernelKind.TABLE_128 ? new int[] {1, 2, 3, 4, 17} : k == KernelKind.UNPACK4 ? new int[] {1, 2, 3, 4, 17, 70} : new int[] {1, 2, 3};
+                int[] tokens = k == KernelKind.LUT3_512 ? new int[] {1, 2, 3} : new int[] {1, 2, 3, 4, 17, 70};
                 for (int t : tokens) {
                     float[] x = gaussian(r, t * s[1], 1f), ya = new float[t * s[0]], yb = new float[t * s[0]];
-                    (t >= UnpackKernel.PREFILL_TOKENS && k == KernelKind.TABLE_128 ? flt : unpack).apply(x, ya, t);
+                    unpack.apply(x, ya, t);
                     b.apply(x, yb, t);
                     assertArrayEquals(ya, yb, k + " " + s[0] + "x" + s[1] + "/" + s[2] + " t=" + t);
                 }
@@ -194,18 +193,18 @@ class TernaryKernelsTest {
     }
 
     /**
-     * UNPACK's prefill gives every token the bits of decoding that token alone: a prompt's outputs do not depend on
+     * The integer prefill gives every token the bits of decoding that token alone: a prompt's outputs do not depend on
      * whether it was prefilled or decoded token by token, or on where a token sits in its 4-token register tile
      * and 64-token block (70 tokens: a ragged tile and a second block).
      */
     @Test
-    void unpackPrefillGivesEachTokenItsDecodeBits() {
+    void integerPrefillGivesEachTokenItsDecodeBits() {
         Random r = new Random(19);
         for (int[] s : new int[][] {{70, 1000, 128}, {33, 2048, 128}, {40, 259, 64}, {9, 103, 7}, {3, 700, 256}, {600, 400, 128},
             {250, 300, 128}, {1, 7, 128}, {37, 515, 200}}) {
             for (boolean permute : new boolean[] {false, true}) {
                 TernaryMatrix m = ternary(r, s[0], s[1], s[2], permute);
-                for (KernelKind k : new KernelKind[] {KernelKind.UNPACK, KernelKind.UNPACK4}) {
+                for (KernelKind k : new KernelKind[] {KernelKind.UNPACK, KernelKind.UNPACK4, KernelKind.TABLE_128}) {
                     TernaryLinear op = new TernaryLinear(m, k);
                     for (int t : new int[] {4, 5, 70}) {
                         float[] x = gaussian(r, t * s[1], 1f), y = new float[t * s[0]];
@@ -279,9 +278,9 @@ class TernaryKernelsTest {
         assertTrue(Math.sqrt(num) <= 1e-2 * Math.sqrt(den), what + ": relative error " + Math.sqrt(num / den));
     }
 
-    /** Activations the kernel uses for t tokens: TABLE switches to the exact f32 GEMM from PREFILL_TOKENS on. */
-    static Act act(KernelKind k, int tokens) {
-        return k == KernelKind.FLOAT || k == KernelKind.TABLE_128 && tokens >= UnpackKernel.PREFILL_TOKENS ? Act.F32 : Act.INT;
+    /** Activations the kernel uses: f32 in FLOAT only, integers in the others at every token count. */
+    static Act act(KernelKind k) {
+        return k == KernelKind.FLOAT ? Act.F32 : Act.INT;
     }
 
     @Test
@@ -299,7 +298,7 @@ class TernaryKernelsTest {
                         float[] x = gaussian(r, t * s[1], 1f), ref = new float[t * s[0]], y = new float[t * s[0]];
                         MatMulRef.multiply(w, s[0], s[1], x, ref, t);
                         op.apply(x, y, t);
-                        check(kind + " " + s[0] + "x" + s[1] + "/" + s[2] + " perm=" + permute + " t=" + t, act(kind, t), ref, y,
+                        check(kind + " " + s[0] + "x" + s[1] + "/" + s[2] + " perm=" + permute + " t=" + t, act(kind), ref, y,
                                 scale(wa, s[0], s[1], x, t));
                     }
                 }
@@ -336,7 +335,7 @@ class TernaryKernelsTest {
                         MatMulRef.multiply(w, s[0], s[1], x, ref, t);
                         op.apply(x, y, t);
                         check("tritplane/" + kind + " " + s[0] + "x" + s[1] + "/" + s[2] + " perm=" + permute + " t=" + t,
-                                act(kind, t), ref, y, scale(wa, s[0], s[1], x, t));
+                                act(kind), ref, y, scale(wa, s[0], s[1], x, t));
                     }
                 }
             }
@@ -358,7 +357,7 @@ class TernaryKernelsTest {
                 float[] x = gaussian(r, t * 512, 1f), ref = new float[t * 70], y = new float[t * 70];
                 MatMulRef.multiply(w, 70, 512, x, ref, t);
                 op.apply(x, y, t);
-                check("symmetric " + kind + " t=" + t, act(kind, t), ref, y, scale(wa, 70, 512, x, t));
+                check("symmetric " + kind + " t=" + t, act(kind), ref, y, scale(wa, 70, 512, x, t));
             }
         }
     }
