@@ -105,8 +105,12 @@ public final class Bf16Linear extends PanelLinear {
         int src = (p * in + k0) * V;
         for (int k = 0; k < kLen; k++) {
             IntVector v = IntVector.fromArray(SI, wp, src + k * V);
-            lo(v).intoArray(scratch, k * NR);
-            hi(v).intoArray(scratch, k * NR + V);
+            // lo and hi written out: where the GEMM's call site inlined this slice while its profile was still
+            // cold, C2 left the two helpers as calls ("low call site frequency"), their vectors went through the
+            // Java fallback, and BF16 prefill ran at 0.4-0.6x its rate (8 of 10 processes once the ternary prefill
+            // stopped sharing the f32 GEMM; 0 of 3 with this)
+            v.lanewise(jdk.incubator.vector.VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(scratch, k * NR);
+            v.and(0xffff0000).reinterpretAsFloats().intoArray(scratch, k * NR + V);
         }
         return scratch;
     }
