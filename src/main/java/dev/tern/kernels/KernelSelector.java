@@ -11,7 +11,7 @@ import java.util.function.Consumer;
 
 /**
  * Picks the ternary kernel for a model by measurement: every kernel that fits this JVM's vectors and the model's
- * group size is timed on the model's own input widths (2048 rows for decoding, 256 per thread for prefill; per round,
+ * group size is timed on the model's own input widths (2048 rows for decoding, the model's own rows up to 2048 for prefill; per round,
  * for decoding, one token 32 times, spread over as many copies of each layer as the model has weights, up to
  * 50 MB, and for prefill one 128-token call), and the fastest wins. For prefill, kernels that share a prefill path
  * ({@link KernelKind#prefillTwin}) are timed once. A kernel whose operations fall into the Vector API's Java
@@ -34,11 +34,15 @@ public final class KernelSelector {
      */
     static final KernelRace.Limits LIMITS = new KernelRace.Limits(200_000_000L, 150_000_000L, 2_500_000_000L, 1_000_000_000L, 5, 8, 4.0);
     /**
-     * Prefill probe layers: 256 rows per thread (at least 512, at most 2048), enough that every kernel's units keep all
-     * threads busy as a model's 2048-row layers do (with 256 rows, unpack-256 was one unit on one thread); 8 tokens,
-     * where prefill paths take over.
+     * Prefill probe layers where the shapes do not give the model's rows: 256 rows per thread (at least 512), enough
+     * that every kernel's units keep all threads busy as a model's 2048-row layers do (with 256 rows, unpack-256 was
+     * one unit on one thread). Where they do, each shape gets the most rows of the model's layers of that shape, at
+     * most {@link #MAX_PREFILL_ROWS}: the 128- to 384-row layers of a small model ran unpack's integer GEMM at
+     * 0.65-0.89x the f32 GEMM (per-chunk flush and rounding over few rows) while 512-row probe layers ranked it
+     * first. 8 tokens, where prefill paths take over, for the warm-up.
      */
     private static final int PREFILL_ROWS = 256 * Math.min(8, Math.max(2, dev.tern.util.Parallel.threads())), PROBE_TOKENS = 8;
+    private static final int MAX_PREFILL_ROWS = 2048;
     /**
      * Decode probe layers: 2048 rows, so that a round reads its codes from beyond L2 as a model's decode does (4 MB
      * of 2-bit codes at TinyLlama's widths). With 512 rows (1 MB, cache-resident) the probe ranked unpack-512 10 %
@@ -106,8 +110,10 @@ public final class KernelSelector {
         }
         // the ranking depends on the thread count (decode units per thread), so the choice is cached per count
         int copies = prefill ? 1 : decodeCopies(shapes);
+        int[] rows = new int[distinct.size()];
+        for (int i = 0; i < rows.length; i++) rows[i] = prefill ? prefillRows(shapes, distinct.get(i)) : DECODE_ROWS;
         String key = KernelCache.key(dev.tern.cli.Versions.VERSION, distinct) + "; threads=" + dev.tern.util.Parallel.threads()
-                + (prefill ? "; workload=prefill" : copies > 1 ? "; probe copies=" + copies : "");
+                + (prefill ? "; workload=prefill; rows=" + java.util.Arrays.toString(rows) : copies > 1 ? "; probe copies=" + copies : "");
         String cached = KernelCache.lookup(cfg.cacheFile(), key);
         if (cached != null) {
             for (KernelKind k : candidates) if (k.label().equals(cached)) return new Choice(k, prefill ? "cached, for prefill" : "cached", List.of(), 0);
@@ -115,9 +121,15 @@ public final class KernelSelector {
         long t0 = System.nanoTime();
         List<KernelRace.Entry> entries = new ArrayList<>();
         // one set of seeded layers, packed by every candidate
-        TernaryMatrix[] warm = matrices(WARM_SHAPE, WARM_ROWS), real = matrices(distinct, prefill ? PREFILL_ROWS : DECODE_ROWS);
+        TernaryMatrix[] warm = matrices(WARM_SHAPE, WARM_ROWS), real = matrices(distinct, rows);
+        if (prefill) {
+            warm = permuted(warm);
+            real = permuted(real);
+        }
         for (KernelKind k : candidates) {
             Layers w = new Layers(k, warm, PROBE_TOKENS, 1), l = new Layers(k, real, prefill ? PREFILL_PROBE_TOKENS : PROBE_TOKENS, copies);
+            // a model's small layers keep their decoded f32 weights for the f32 GEMM after the first prefill
+            if (prefill) for (TernaryKernel[] c : l.kernels) c[0].keepDecodedWeights(true);
             entries.add(prefill
                     ? new KernelRace.Entry(k.label(), prefillWork(w, PROBE_TOKENS), prefillWork(l, PREFILL_PROBE_TOKENS), l.residentBytes())
                     : new KernelRace.Entry(k.label(), probeWork(w), probeWork(l), l.residentBytes()));
@@ -206,15 +218,56 @@ public final class KernelSelector {
     /** One round of the prefill workload: per layer, one call of `tokens` tokens. */
     private static Runnable prefillWork(Layers l, int tokens) {
         return () -> {
-            for (int i = 0; i < l.kernels.length; i++) l.kernels[i][0].apply(l.x[i], l.gs[i], l.y[i], tokens);
+            for (int i = 0; i < l.ops.length; i++) l.ops[i].apply(l.x[i], l.y[i], tokens);
         };
+    }
+
+    /**
+     * The same layers with a seeded column permutation, as PT²-LLM's reordering leaves a model's: the prefill probe
+     * runs them through {@link TernaryLinear}, so that it times what a model's prefill pays around the kernel too
+     * (the gather into stored order and the group sums, which the f32 GEMM does inside its packing and without).
+     * Timing the kernels alone ranked unpack's integer GEMM 15 % ahead for the tinystories model, whose evaluation
+     * then ran at 0.976x the float model's.
+     */
+    static TernaryMatrix[] permuted(TernaryMatrix[] layers) {
+        TernaryMatrix[] out = new TernaryMatrix[layers.length];
+        for (int i = 0; i < layers.length; i++) {
+            TernaryMatrix m = layers[i];
+            int[] perm = new int[m.cols()];
+            for (int j = 0; j < perm.length; j++) perm[j] = j;
+            java.util.SplittableRandom r = new java.util.SplittableRandom(99 + i);
+            for (int j = perm.length - 1; j > 0; j--) {
+                int k = r.nextInt(j + 1), t = perm[j];
+                perm[j] = perm[k];
+                perm[k] = t;
+            }
+            out[i] = new TernaryMatrix(m.rows(), m.cols(), m.groupSize(), m.codes(), m.alpha(), m.mu(), perm);
+        }
+        return out;
+    }
+
+    /**
+     * Rows of the prefill probe's layer of one (in, groupSize) shape: the most rows of the model's layers of that
+     * shape, at most MAX_PREFILL_ROWS, or PREFILL_ROWS where the shapes carry no rows.
+     */
+    static int prefillRows(List<int[]> shapes, int[] shape) {
+        int most = 0;
+        for (int[] s : shapes) if (s.length > 2 && s[0] == shape[0] && s[1] == shape[1]) most = Math.max(most, s[2]);
+        return most == 0 ? PREFILL_ROWS : Math.min(most, MAX_PREFILL_ROWS);
     }
 
     /** Seeded layers of `rows` rows, one per (in, groupSize) shape, in stored column order. */
     static TernaryMatrix[] matrices(List<int[]> shapes, int rows) {
+        int[] r = new int[shapes.size()];
+        java.util.Arrays.fill(r, rows);
+        return matrices(shapes, r);
+    }
+
+    /** Seeded layers, rows[i] rows for shape i. */
+    static TernaryMatrix[] matrices(List<int[]> shapes, int[] layerRows) {
         TernaryMatrix[] m = new TernaryMatrix[shapes.size()];
         for (int i = 0; i < m.length; i++) {
-            int in = shapes.get(i)[0], g = shapes.get(i)[1], groups = TernaryPacking.groups(in, g);
+            int in = shapes.get(i)[0], g = shapes.get(i)[1], groups = TernaryPacking.groups(in, g), rows = layerRows[i];
             java.util.SplittableRandom r = new java.util.SplittableRandom(42 + i);
             byte[] codes = new byte[rows * in];
             for (int j = 0; j < codes.length; j++) codes[j] = (byte) (r.nextInt(3) - 1);
@@ -231,12 +284,15 @@ public final class KernelSelector {
     /** The probe layers packed for one kernel (copies of each: [layer][copy]), with inputs of `tokens` tokens. */
     static final class Layers {
         final TernaryKernel[][] kernels;
+        /** The first copies as whole layers (permutation and group sums included), for the prefill workload. */
+        final TernaryLinear[] ops;
         final float[][] x, gs, y;
 
         Layers(KernelKind k, TernaryMatrix[] layers, int tokens, int copies) {
             java.util.SplittableRandom r = new java.util.SplittableRandom(7);
             int n = layers.length;
             kernels = new TernaryKernel[n][copies];
+            ops = new TernaryLinear[n];
             x = new float[n][];
             gs = new float[n][];
             y = new float[n][];
@@ -247,6 +303,7 @@ public final class KernelSelector {
                     kernels[i][c] = c == 0 ? k.create(m, true) : kernels[i][0].copy();
                     kernels[i][c].keepDecodedWeights(false);
                 }
+                ops[i] = new TernaryLinear(m, k, kernels[i][0]);
                 x[i] = new float[tokens * m.cols()];
                 for (int j = 0; j < x[i].length; j++) x[i][j] = (float) (r.nextDouble() * 2 - 1);
                 gs[i] = TernaryLinear.groupSums(x[i], tokens, m.cols(), m.groupSize());

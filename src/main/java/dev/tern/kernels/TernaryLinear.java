@@ -31,6 +31,17 @@ public final class TernaryLinear implements LinearOp {
         this.kernel = kind.create(m, hasMu);
     }
 
+    /** m's layer over a kernel already packed from it by kind (the kernel probe's, which packs each layer once). */
+    TernaryLinear(TernaryMatrix m, KernelKind kind, TernaryKernel kernel) {
+        this.out = m.rows();
+        this.in = m.cols();
+        this.groupSize = m.groupSize();
+        this.perm = m.perm() == null ? null : m.perm().clone();
+        this.kind = kind;
+        this.hasMu = !allZero(m.mu());
+        this.kernel = kernel;
+    }
+
     private static boolean allZero(float[] a) {
         for (float v : a) if (v != 0f) return false;
         return true;
