@@ -3,6 +3,7 @@ package dev.tern.kernels;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.tern.TernException;
+import dev.tern.format.TernaryMatrix;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -176,6 +177,23 @@ class KernelSelectionTest {
         assertFalse(timed.contains(KernelKind.UNPACK4.label()) || timed.contains(KernelKind.TABLE_128.label()), timed.toString());
         assertEquals("cached, for prefill", KernelSelector.choose(pre, shapes, s -> { }).how());
         assertEquals("cached", KernelSelector.choose(cfg, shapes, s -> { }).how());
+    }
+
+    /** Prefill probe layers take the most rows of the model's layers of their shape, at most 2048. */
+    @Test
+    void prefillProbeLayersHaveTheModelsRows() {
+        List<int[]> shapes = List.of(new int[] {128, 128, 384}, new int[] {128, 128, 128}, new int[] {384, 128, 128},
+                new int[] {2048, 128, 5632});
+        assertEquals(384, KernelSelector.prefillRows(shapes, new int[] {128, 128}));
+        assertEquals(128, KernelSelector.prefillRows(shapes, new int[] {384, 128}));
+        assertEquals(2048, KernelSelector.prefillRows(shapes, new int[] {2048, 128}));
+        int fallback = KernelSelector.prefillRows(List.of(new int[] {128, 128}), new int[] {128, 128});
+        assertTrue(fallback >= 512 && fallback <= 2048, "shapes without rows: " + fallback);
+        // the probe's permuted copies keep codes and scales and permute every column exactly once
+        TernaryMatrix m = KernelSelector.matrices(List.of(new int[] {300, 128}), 5)[0], p = KernelSelector.permuted(new TernaryMatrix[] {m})[0];
+        assertArrayEquals(m.codes(), p.codes());
+        assertArrayEquals(java.util.stream.IntStream.range(0, 300).toArray(), java.util.Arrays.stream(p.perm()).sorted().toArray());
+        assertFalse(java.util.Arrays.equals(java.util.stream.IntStream.range(0, 300).toArray(), p.perm()));
     }
 
     /** The decode probe reads as many weights per round as the model has, in copies of its layers, up to a cap. */
