@@ -126,9 +126,9 @@ public final class KernelSelector {
             real = permuted(real);
         }
         for (KernelKind k : candidates) {
-            Layers w = new Layers(k, warm, PROBE_TOKENS, 1), l = new Layers(k, real, prefill ? PREFILL_PROBE_TOKENS : PROBE_TOKENS, copies);
-            // a model's small layers keep their decoded f32 weights for the f32 GEMM after the first prefill
-            if (prefill) for (TernaryKernel[] c : l.kernels) c[0].keepDecodedWeights(true);
+            // for prefill the timed layers may keep their decoded f32 weights, as a model's small layers do after
+            // their first prefill; the warm-up layer never does (see TernaryKernel#keepDecodedWeights)
+            Layers w = new Layers(k, warm, PROBE_TOKENS, 1, false), l = new Layers(k, real, prefill ? PREFILL_PROBE_TOKENS : PROBE_TOKENS, copies, prefill);
             entries.add(prefill
                     ? new KernelRace.Entry(k.label(), prefillWork(w, PROBE_TOKENS), prefillWork(l, PREFILL_PROBE_TOKENS), l.residentBytes())
                     : new KernelRace.Entry(k.label(), probeWork(w), probeWork(l), l.residentBytes()));
@@ -287,7 +287,7 @@ public final class KernelSelector {
         final TernaryLinear[] ops;
         final float[][] x, gs, y;
 
-        Layers(KernelKind k, TernaryMatrix[] layers, int tokens, int copies) {
+        Layers(KernelKind k, TernaryMatrix[] layers, int tokens, int copies, boolean keepDecoded) {
             java.util.SplittableRandom r = new java.util.SplittableRandom(7);
             int n = layers.length;
             kernels = new TernaryKernel[n][copies];
@@ -300,7 +300,7 @@ public final class KernelSelector {
                 for (int c = 0; c < copies; c++) {
                     // copying the packed arrays is about 10x cheaper than packing again
                     kernels[i][c] = c == 0 ? k.create(m, true) : kernels[i][0].copy();
-                    kernels[i][c].keepDecodedWeights(false);
+                    kernels[i][c].keepDecodedWeights(keepDecoded);
                 }
                 ops[i] = new TernaryLinear(m, k, kernels[i][0]);
                 x[i] = new float[tokens * m.cols()];

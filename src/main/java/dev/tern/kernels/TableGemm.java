@@ -24,6 +24,8 @@ final class TableGemm {
     private final TableKernel kernel;
     private final int in, tiles, words, chunks;
     private final int[] chunkStart, chunkLen, chunkWord;
+    /** First column of each chunk among the columns padded to whole table words (4 per word). */
+    private final int[] chunkColumn;
     private final byte[] codes;
 
     /** chunkWord: first table word of each chunk, and the total at [chunks]; codes: {@link TernaryPacking#packTable}. */
@@ -36,16 +38,16 @@ final class TableGemm {
         this.chunkWord = chunkWord;
         this.chunks = chunkStart.length;
         this.words = chunkWord[chunks];
+        this.chunkColumn = new int[chunks];
+        for (int c = 0; c < chunks; c++) chunkColumn[c] = 4 * chunkWord[c];
         this.codes = codes;
     }
 
     /** y[t][out] for xp[t][in] in stored column order; gs[t][groups] the group sums of xp (null without μ). */
     void apply(float[] xp, float[] gs, float[] y, int tokens) {
-        int[] col = new int[chunks];
-        for (int c = 0; c < chunks; c++) col[c] = 4 * chunkWord[c];
         short[] xs = new short[(tokens + MR - 1) / MR * MR * 4 * words];
         float[] dq = new float[tokens * chunks];
-        UnpackGemm.quantize(xp, tokens, in, chunkStart, chunkLen, col, 4 * words, xs, dq);
+        UnpackGemm.quantize(xp, tokens, in, chunkStart, chunkLen, chunkColumn, 4 * words, xs, dq);
         int rowBlocks = (tiles + G - 1) / G, blocks = (tokens + UnpackGemm.TOKEN_BLOCK - 1) / UnpackGemm.TOKEN_BLOCK;
         Parallel.forRange(rowBlocks * blocks, 1, (a, b) -> {
             int n = Math.min(tokens, UnpackGemm.TOKEN_BLOCK);
@@ -65,7 +67,7 @@ final class TableGemm {
             unpack(rb, c, tw);
             int nk = 4 * (chunkWord[c + 1] - chunkWord[c]);
             for (int t = t0; t < t1; t += MR) {
-                UnpackGemm.micro(tw, xs, ((t / MR) * 4 * words + 4 * chunkWord[c]) * MR, nk, acc);
+                UnpackGemm.micro(tw, xs, ((t / MR) * 4 * words + chunkColumn[c]) * MR, nk, acc);
                 for (int i = 0, m = Math.min(MR, t1 - t); i < m; i++) {
                     for (int j = 0; j < G; j++) System.arraycopy(acc, 2 * i * L + 16 * j, sums, ((t + i - t0) * G + j) * stride + 16 * c, 16);
                 }

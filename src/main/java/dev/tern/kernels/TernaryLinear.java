@@ -21,14 +21,8 @@ public final class TernaryLinear implements LinearOp {
     private final TernaryKernel kernel;
 
     public TernaryLinear(TernaryMatrix m, KernelKind kind) {
-        this.out = m.rows();
-        this.in = m.cols();
-        this.groupSize = m.groupSize();
-        this.perm = m.perm() == null ? null : m.perm().clone();
-        this.kind = kind;
         // an all-zero μ (symmetric layers, e.g. from GGUF TQ types) costs neither memory nor the group sums
-        this.hasMu = !allZero(m.mu());
-        this.kernel = kind.create(m, hasMu);
+        this(m, kind, kind.create(m, !allZero(m.mu())));
     }
 
     /** m's layer over a kernel already packed from it by kind (the kernel probe's, which packs each layer once). */

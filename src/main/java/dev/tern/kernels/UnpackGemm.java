@@ -35,6 +35,8 @@ final class UnpackGemm {
 
     private final int out, in, groups, tiles, words, chunks;
     private final int[] chunkStart, chunkLen, chunkGroup, chunkWord;
+    /** First column of each chunk among the columns padded to whole words (8 per word). */
+    private final int[] chunkColumn;
     private final short[] codes;
     private final float[] alpha, mu;
 
@@ -49,6 +51,8 @@ final class UnpackGemm {
         this.chunkGroup = p.chunks().group();
         this.chunkWord = p.chunks().word();
         this.chunks = chunkStart.length;
+        this.chunkColumn = new int[chunks];
+        for (int c = 0; c < chunks; c++) chunkColumn[c] = 8 * chunkWord[c];
         this.codes = p.codes();
         this.alpha = p.alpha();
         this.mu = p.mu();
@@ -56,11 +60,9 @@ final class UnpackGemm {
 
     /** y[t][out] for xp[t][in] in stored column order; gs[t][groups] the group sums of xp (null without μ). */
     void apply(float[] xp, float[] gs, float[] y, int tokens) {
-        int[] col = new int[chunks];
-        for (int c = 0; c < chunks; c++) col[c] = 8 * chunkWord[c];
         short[] xs = new short[(tokens + MR - 1) / MR * MR * 8 * words];
         float[] dq = new float[tokens * chunks];
-        quantize(xp, tokens, in, chunkStart, chunkLen, col, 8 * words, xs, dq);
+        quantize(xp, tokens, in, chunkStart, chunkLen, chunkColumn, 8 * words, xs, dq);
         int blocks = (tokens + TOKEN_BLOCK - 1) / TOKEN_BLOCK;
         Parallel.forRange(tiles * blocks, 1, (a, b) -> {
             Scratch s = new Scratch(Math.min(tokens, TOKEN_BLOCK));
@@ -103,7 +105,7 @@ final class UnpackGemm {
             for (int sv = 0; sv < SUB; sv += 2) {
                 unpack(tile, c, sv, nw, tw);
                 for (int t = t0; t < t1; t += MR) {
-                    micro(tw, xs, ((t / MR) * 8 * words + 8 * chunkWord[c]) * MR, nk, acc);
+                    micro(tw, xs, ((t / MR) * 8 * words + chunkColumn[c]) * MR, nk, acc);
                     for (int i = 0, m = Math.min(MR, t1 - t); i < m; i++) {
                         float d = dq[(t + i) * chunks + c];
                         int fo = (t + i - t0) * TILE;
