@@ -130,8 +130,8 @@ public final class KernelSelector {
             // their first prefill; the warm-up layer never does (see TernaryKernel#keepDecodedWeights)
             Layers w = new Layers(k, warm, PROBE_TOKENS, 1, false), l = new Layers(k, real, prefill ? PREFILL_PROBE_TOKENS : PROBE_TOKENS, copies, prefill);
             entries.add(prefill
-                    ? new KernelRace.Entry(k.label(), prefillWork(w, PROBE_TOKENS), prefillWork(l, PREFILL_PROBE_TOKENS), l.residentBytes())
-                    : new KernelRace.Entry(k.label(), probeWork(w), probeWork(l), l.residentBytes()));
+                    ? new KernelRace.Entry(k.label(), prefillWork(w, PROBE_TOKENS), prefillWork(l, PREFILL_PROBE_TOKENS), l.residentBytes(), k.exactActivations())
+                    : new KernelRace.Entry(k.label(), probeWork(w), probeWork(l), l.residentBytes(), k.exactActivations()));
         }
         KernelRace.Outcome race = KernelRace.run(entries, KernelRace.Clock.SYSTEM, LIMITS);
         List<KernelRace.Result> results = race.results();

@@ -46,7 +46,19 @@ class KernelSelectionTest {
         }
 
         KernelRace.Entry entry(String name, long bytes) {
-            return new KernelRace.Entry(name, () -> { clock.now += cost / 10; runs++; }, () -> { clock.now += cost; runs++; }, bytes);
+            return rounded(name, bytes);
+        }
+
+        KernelRace.Entry rounded(String name, long bytes) {
+            return make(name, bytes, false);
+        }
+
+        KernelRace.Entry exact(String name, long bytes) {
+            return make(name, bytes, true);
+        }
+
+        private KernelRace.Entry make(String name, long bytes, boolean exact) {
+            return new KernelRace.Entry(name, () -> { clock.now += cost / 10; runs++; }, () -> { clock.now += cost; runs++; }, bytes, exact);
         }
     }
 
@@ -74,6 +86,25 @@ class KernelSelectionTest {
         assertEquals("fat", KernelRace.winner(KernelRace.run(List.of(fast.entry("fat", 250), close.entry("fatter", 300)), c, LIMITS).results()).name());
         // unknown sizes: time alone decides
         assertEquals("fat", KernelRace.winner(KernelRace.run(List.of(fast.entry("fat"), close.entry("lean")), c, LIMITS).results()).name());
+    }
+
+    /**
+     * Between candidates reading the same bytes, a near-tie goes to the exact one (f32 activations); a leaner
+     * candidate still beats it, and beyond 10 % the faster one wins.
+     */
+    @Test
+    void equallyLeanNearTiesGoToExactActivations() {
+        FakeClock c = new FakeClock();
+        Fake fast = new Fake(c, 1000), close = new Fake(c, 1080), far = new Fake(c, 1150);
+        assertEquals("float", winner(c, fast.rounded("unpack", 250), close.exact("float", 250)));
+        assertEquals("float", winner(c, close.exact("float", 250), fast.rounded("unpack", 250)), "in either order");
+        assertEquals("unpack", winner(c, fast.rounded("unpack", 250), far.exact("float", 250)));
+        assertEquals("unpack", winner(c, close.rounded("unpack", 206), fast.exact("float", 250)), "fewer bytes first");
+        assertEquals("float", winner(c, close.exact("float", 250), fast.rounded("unpack", 250), far.rounded("table", 250)));
+    }
+
+    private static String winner(FakeClock c, KernelRace.Entry... entries) {
+        return KernelRace.winner(KernelRace.run(List.of(entries), c, LIMITS).results()).name();
     }
 
     /**
