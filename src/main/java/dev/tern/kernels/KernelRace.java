@@ -9,7 +9,7 @@ import java.util.List;
  * <p>Warm-up first: each candidate's small work runs in turns until the JIT compilers fall quiet, so that all of
  * them are compiled after many cheap calls (Vector API code is 100x slower before C2 compiles it, so the first calls
  * say nothing). Then timed rounds: the real work of each candidate in turns, each keeping its best round, until no
- * best has improved by 5 % for {@code patience} rounds, or the time is up. A candidate whose best has stopped
+ * best has improved by 5 % for {@code patience} rounds while the JIT has been quiet, or the time is up. A candidate whose best has stopped
  * improving while more than {@code dropFactor} times the leader's is dropped: one that fell into the Vector API's
  * Java fallback costs a few rounds of real work, not a full race, while one whose code the JIT is still replacing
  * (it keeps getting faster) is kept. Near-ties (10 %) go to the candidate that reads fewer bytes, and among equally
@@ -74,7 +74,7 @@ final class KernelRace {
      * Warm-up for at least warmMinNanos, until the JIT has compiled nothing for quietNanos (at most warmMaxNanos);
      * then each candidate's real work twice, untimed (a branch the small work never took may still recompile);
      * then at least minRounds timed rounds, stopping once every remaining best has not improved by 5 % for
-     * `patience` rounds, or after timedNanos.
+     * `patience` rounds and the JIT has again compiled nothing for quietNanos, or after timedNanos.
      */
     record Limits(long warmMinNanos, long quietNanos, long warmMaxNanos, long timedNanos, int minRounds, int patience,
             double dropFactor) {}
@@ -124,7 +124,15 @@ final class KernelRace {
             }
             long lead = Long.MAX_VALUE;
             for (int i = 0; i < n; i++) if (!dropped[i]) lead = Math.min(lead, best[i]);
-            boolean settled = round + 1 >= lim.minRounds();
+            long now = clock.nanoTime(), j = clock.compilerMillis();
+            if (j != jit) {
+                jit = j;
+                jitSince = now;
+            }
+            // stable bests mean nothing while the JIT is still compiling: the real work's first rounds take paths
+            // the warm-up never did (a prefill layer's kept f32 weights), and a compile takes far longer than the
+            // `patience` rounds of a small model's prefill (1 ms each)
+            boolean settled = round + 1 >= lim.minRounds() && now - jitSince >= lim.quietNanos();
             for (int i = 0; i < n; i++) {
                 if (dropped[i]) continue;
                 boolean stable = round - lastGain[i] >= lim.patience();

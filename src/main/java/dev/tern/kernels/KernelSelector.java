@@ -29,7 +29,7 @@ public final class KernelSelector {
 
     /**
      * Warm-up until the JIT has been quiet for 0.15 s (0.2 s to 2.5 s), then timed rounds until 8 pass without a 5 %
-     * gain (at most 1 s). From a cold JVM most of this is the JIT compiling each candidate's code (Vector API code
+     * gain and the JIT is quiet again (at most 1 s). From a cold JVM most of this is the JIT compiling each candidate's code (Vector API code
      * runs 100x slower until C2 has compiled it), which the run that follows reuses.
      */
     static final KernelRace.Limits LIMITS = new KernelRace.Limits(200_000_000L, 150_000_000L, 2_500_000_000L, 1_000_000_000L, 5, 8, 4.0);

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("kernels")
 class KernelSelectionTest {
     /** A clock that moves only when a fake candidate "runs". */
-    static final class FakeClock implements KernelRace.Clock {
+    static class FakeClock implements KernelRace.Clock {
         long now;
 
         @Override
@@ -139,6 +139,27 @@ class KernelSelectionTest {
         List<KernelRace.Result> res = KernelRace.run(List.of(ok.entry("ok"), late), c, LIMITS).results();
         assertFalse(res.get(1).dropped());
         assertEquals("late", KernelRace.winner(res).name(), "once compiled it is the faster one");
+    }
+
+    /**
+     * The JIT keeps compiling into the timed rounds (the real work took a path the warm-up did not), and one
+     * candidate's new code arrives only then: stable bests alone would have ended the race before it, on the wrong
+     * winner; the race goes on until the JIT has been quiet.
+     */
+    @Test
+    void timedRoundsLastUntilTheJitIsQuiet() {
+        long recompiled = 20_000;
+        FakeClock c = new FakeClock() {
+            @Override
+            public long compilerMillis() {
+                return Math.min(now, recompiled);
+            }
+        };
+        Fake steady = new Fake(c, 60);
+        KernelRace.Entry late = new KernelRace.Entry("late", () -> c.now += 10, () -> c.now += c.now < recompiled ? 100 : 40);
+        List<KernelRace.Result> res = KernelRace.run(List.of(steady.entry("steady"), late), c, LIMITS).results();
+        assertEquals("late", KernelRace.winner(res).name());
+        assertEquals(40, res.get(1).bestNanos());
     }
 
     @Test
