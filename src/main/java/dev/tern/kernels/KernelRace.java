@@ -9,10 +9,10 @@ import java.util.List;
  * <p>Warm-up first: each candidate's small work runs in turns until the JIT compilers fall quiet, so that all of
  * them are compiled after many cheap calls (Vector API code is 100x slower before C2 compiles it, so the first calls
  * say nothing). Then timed rounds: the real work of each candidate in turns, each keeping its best round, until no
- * best has improved by 5 % for {@code patience} rounds while the JIT has been quiet, or the time is up. A candidate whose best has stopped
- * improving while more than {@code dropFactor} times the leader's is dropped: one that fell into the Vector API's
- * Java fallback costs a few rounds of real work, not a full race, while one whose code the JIT is still replacing
- * (it keeps getting faster) is kept. Near-ties (10 %) go to the candidate that reads fewer bytes, and among equally
+ * best has improved by 5 % for {@code patience} rounds while the JIT has been quiet, or the time is up. A candidate
+ * whose best has stopped improving while more than {@code dropFactor} times the leader's is dropped: one that fell
+ * into the Vector API's Java fallback costs a few rounds of real work, not a full race, while one whose code the JIT
+ * is still replacing (it keeps getting faster) is kept. Near-ties (10 %) go to the candidate that reads fewer bytes, and among equally
  * lean ones to a candidate that keeps activations exact ({@link #TIE}).
  */
 final class KernelRace {
