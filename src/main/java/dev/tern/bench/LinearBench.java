@@ -35,14 +35,7 @@ public final class LinearBench {
             alpha[i] = 0.02f + 0.01f * r.nextFloat();
             mu[i] = 0.001f * (float) r.nextGaussian();
         }
-        int[] perm = new int[in];
-        for (int i = 0; i < in; i++) perm[i] = i;
-        for (int i = in - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1), t = perm[i];
-            perm[i] = perm[j];
-            perm[j] = t;
-        }
-        return new TernaryMatrix(out, in, 128, codes, alpha, mu, perm);
+        return new TernaryMatrix(out, in, 128, codes, alpha, mu, dev.tern.util.Permutations.shuffled(in, r));
     }
 
     static void run(int tokens, int in, int out) {

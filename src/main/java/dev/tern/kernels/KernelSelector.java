@@ -232,14 +232,7 @@ public final class KernelSelector {
         TernaryMatrix[] out = new TernaryMatrix[layers.length];
         for (int i = 0; i < layers.length; i++) {
             TernaryMatrix m = layers[i];
-            int[] perm = new int[m.cols()];
-            for (int j = 0; j < perm.length; j++) perm[j] = j;
-            java.util.SplittableRandom r = new java.util.SplittableRandom(99 + i);
-            for (int j = perm.length - 1; j > 0; j--) {
-                int k = r.nextInt(j + 1), t = perm[j];
-                perm[j] = perm[k];
-                perm[k] = t;
-            }
+            int[] perm = dev.tern.util.Permutations.shuffled(m.cols(), new java.util.SplittableRandom(99 + i));
             out[i] = new TernaryMatrix(m.rows(), m.cols(), m.groupSize(), m.codes(), m.alpha(), m.mu(), perm);
         }
         return out;

@@ -71,15 +71,7 @@ public final class SyntheticModel {
             alpha[i] = 0.02f + 0.02f * (float) r.nextDouble();
             mu[i] = 0.002f * (float) (r.nextDouble() - 0.5);
         }
-        int[] perm = new int[cols];
-        for (int i = 0; i < cols; i++) perm[i] = i;
-        for (int i = cols - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1);
-            int t = perm[i];
-            perm[i] = perm[j];
-            perm[j] = t;
-        }
-        return new TernaryMatrix(rows, cols, group, codes, alpha, mu, perm);
+        return new TernaryMatrix(rows, cols, group, codes, alpha, mu, dev.tern.util.Permutations.shuffled(cols, r));
     }
 
     private static float[] ones(int n) {

@@ -28,16 +28,7 @@ class PermutationFoldingTest {
             alpha[i] = 0.02f + 0.01f * r.nextFloat();
             mu[i] = 0.004f * (r.nextFloat() - 0.5f);
         }
-        int[] perm = null;
-        if (permuted) {
-            perm = new int[cols];
-            for (int i = 0; i < cols; i++) perm[i] = i;
-            for (int i = cols - 1; i > 0; i--) {
-                int j = r.nextInt(i + 1), t = perm[i];
-                perm[i] = perm[j];
-                perm[j] = t;
-            }
-        }
+        int[] perm = permuted ? dev.tern.util.Permutations.shuffled(cols, r) : null;
         return new TernaryMatrix(rows, cols, gs, codes, alpha, mu, perm);
     }
 
