@@ -20,14 +20,7 @@ final class KernelTestSupport {
     }
 
     static int[] randomPerm(Random r, int n) {
-        int[] p = new int[n];
-        for (int i = 0; i < n; i++) p[i] = i;
-        for (int i = n - 1; i > 0; i--) {
-            int j = r.nextInt(i + 1), t = p[i];
-            p[i] = p[j];
-            p[j] = t;
-        }
-        return p;
+        return dev.tern.util.Permutations.shuffled(n, r);
     }
 
     static byte[] trits(Random r, int n) {
